@@ -1,0 +1,164 @@
+#include "server/config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "yaml-cpp/yaml.h"
+
+namespace spanvault {
+
+std::vector<std::string> DefaultIndexedAttributes() {
+  return {"order_id",
+          "user_id",
+          "client_id",
+          "error",
+          "http.response.status_code",
+          "http.request.method",
+          "http.route",
+          "url.path",
+          "messaging.system",
+          "messaging.destination.name",
+          // Older semantic-convention names that instrumentations still emit.
+          "messaging.destination",
+          "http.method",
+          "http.status_code",
+          "http.url",
+          "http.target"};
+}
+
+absl::Status ServerConfig::Validate() const {
+  if (data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
+  if (max_request_bytes < 1024) {
+    return absl::InvalidArgumentError("max_request_bytes must be at least 1024");
+  }
+  if (max_pending_spans < 1) {
+    return absl::InvalidArgumentError("max_pending_spans must be at least 1");
+  }
+  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+  if (!kLevels.count(log_level)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("log_level \"", log_level, "\" is not one of trace|debug|info|warn|error|off"));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+template <typename T>
+absl::Status ReadScalar(const YAML::Node& node, const std::string& key, T* out) {
+  try {
+    *out = node.as<T>();
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("config key \"", key, "\": ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerConfig* c) {
+  std::map<std::string, std::string*> strings = {
+      {"data_dir", &c->data_dir},
+      {"otlp_grpc_addr", &c->otlp_grpc_addr},
+      {"otlp_http_addr", &c->otlp_http_addr},
+      {"query_http_addr", &c->query_http_addr},
+      {"query_grpc_addr", &c->query_grpc_addr},
+      {"remote_storage_addr", &c->remote_storage_addr},
+      {"admin_http_addr", &c->admin_http_addr},
+      {"admin_grpc_addr", &c->admin_grpc_addr},
+      {"ui_dir", &c->ui_dir},
+      {"ports_file", &c->ports_file},
+      {"log_level", &c->log_level},
+  };
+  if (auto it = strings.find(key); it != strings.end()) return ReadScalar(value, key, it->second);
+  if (key == "insecure_no_auth") return ReadScalar(value, key, &c->insecure_no_auth);
+  if (key == "sync_writes") return ReadScalar(value, key, &c->sync_writes);
+  if (key == "max_request_bytes") return ReadScalar(value, key, &c->max_request_bytes);
+  if (key == "max_pending_spans") return ReadScalar(value, key, &c->max_pending_spans);
+  if (key == "indexed_attributes") return ReadScalar(value, key, &c->indexed_attributes);
+  return absl::InvalidArgumentError(absl::StrCat("unknown config key \"", key, "\""));
+}
+
+}  // namespace
+
+absl::Status ApplyYamlConfig(const std::string& yaml_text, ServerConfig* config) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("config is not valid YAML: ", e.what()));
+  }
+  if (root.IsNull()) return absl::OkStatus();
+  if (!root.IsMap()) return absl::InvalidArgumentError("config must be a YAML mapping");
+  for (const auto& entry : root) {
+    std::string key = entry.first.as<std::string>();
+    absl::Status s = ApplyKey(key, entry.second, config);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::string* help) {
+  ServerConfig defaults;
+  ServerConfig flags;
+  std::string config_file;
+  CLI::App app{"spanvault: OTLP trace collector and store with a Jaeger-compatible query API"};
+  app.add_option("--config", config_file, "YAML config file (flags win over it)");
+  app.add_option("--data-dir", flags.data_dir, "data directory")->capture_default_str();
+  app.add_option("--otlp-grpc-addr", flags.otlp_grpc_addr, "OTLP/gRPC listen address; empty disables");
+  app.add_option("--otlp-http-addr", flags.otlp_http_addr, "OTLP/HTTP listen address; empty disables");
+  app.add_option("--query-http-addr", flags.query_http_addr, "Jaeger HTTP API and UI address");
+  app.add_option("--query-grpc-addr", flags.query_grpc_addr, "Jaeger gRPC query address (reserved)");
+  app.add_option("--remote-storage-addr", flags.remote_storage_addr,
+                 "Jaeger remote storage address (reserved)");
+  app.add_option("--admin-http-addr", flags.admin_http_addr, "/metrics, /healthz, /readyz address");
+  app.add_option("--admin-grpc-addr", flags.admin_grpc_addr, "admin API address (reserved)");
+  app.add_option("--ui-dir", flags.ui_dir, "serve the Jaeger UI bundle from this directory");
+  app.add_option("--ports-file", flags.ports_file, "write the bound addresses here as JSON");
+  app.add_flag("--insecure-no-auth", flags.insecure_no_auth, "serve queries without authentication");
+  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off");
+  app.add_option("--max-request-bytes", flags.max_request_bytes,
+                 "largest OTLP request after decompression");
+  app.add_flag("--sync-writes", flags.sync_writes, "fsync the WAL before acknowledging");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    *help = app.help();
+    return defaults;
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(e.what());
+  }
+
+  ServerConfig config;
+  if (!config_file.empty()) {
+    std::ifstream in(config_file);
+    if (!in) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot read --config file ", config_file));
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    absl::Status s = ApplyYamlConfig(text.str(), &config);
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(config_file, ": ", s.message()));
+  }
+  auto given = [&app](const char* name) { return app.count(name) > 0; };
+  if (given("--data-dir")) config.data_dir = flags.data_dir;
+  if (given("--otlp-grpc-addr")) config.otlp_grpc_addr = flags.otlp_grpc_addr;
+  if (given("--otlp-http-addr")) config.otlp_http_addr = flags.otlp_http_addr;
+  if (given("--query-http-addr")) config.query_http_addr = flags.query_http_addr;
+  if (given("--query-grpc-addr")) config.query_grpc_addr = flags.query_grpc_addr;
+  if (given("--remote-storage-addr")) config.remote_storage_addr = flags.remote_storage_addr;
+  if (given("--admin-http-addr")) config.admin_http_addr = flags.admin_http_addr;
+  if (given("--admin-grpc-addr")) config.admin_grpc_addr = flags.admin_grpc_addr;
+  if (given("--ui-dir")) config.ui_dir = flags.ui_dir;
+  if (given("--ports-file")) config.ports_file = flags.ports_file;
+  if (given("--insecure-no-auth")) config.insecure_no_auth = flags.insecure_no_auth;
+  if (given("--log-level")) config.log_level = flags.log_level;
+  if (given("--max-request-bytes")) config.max_request_bytes = flags.max_request_bytes;
+  if (given("--sync-writes")) config.sync_writes = flags.sync_writes;
+  absl::Status valid = config.Validate();
+  if (!valid.ok()) return valid;
+  return config;
+}
+
+}  // namespace spanvault

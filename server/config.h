@@ -1,0 +1,53 @@
+#pragma once
+
+// ServerConfig: everything `spanvault` is configured with, from the YAML file and the flags.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace spanvault {
+
+// Attribute keys indexed for search by default: the order pipeline's ids and both generations
+// of the HTTP and messaging semantic conventions.
+std::vector<std::string> DefaultIndexedAttributes();
+
+struct ServerConfig {
+  std::string data_dir = "./data";
+  std::string otlp_grpc_addr = "0.0.0.0:4317";
+  std::string otlp_http_addr = "0.0.0.0:4318";
+  std::string query_http_addr = "0.0.0.0:16686";
+  std::string query_grpc_addr = "0.0.0.0:16685";
+  std::string remote_storage_addr = "127.0.0.1:17271";
+  std::string admin_http_addr = "127.0.0.1:14269";
+  std::string admin_grpc_addr = "127.0.0.1:14270";
+  std::string ui_dir;
+  std::string ports_file;
+  bool insecure_no_auth = false;
+  std::string log_level = "info";
+
+  // Largest OTLP request accepted, after decompression. Default: 16 MiB.
+  uint64_t max_request_bytes = 16 << 20;
+  // Attribute keys with a search index (span and resource attributes).
+  std::vector<std::string> indexed_attributes = DefaultIndexedAttributes();
+  // fsync the write-ahead log before acknowledging (survives power loss, not only a crash).
+  bool sync_writes = false;
+  // Largest number of spans waiting to be written before ingest answers "retry later".
+  // Default: 200,000.
+  uint64_t max_pending_spans = 200000;
+
+  // Checks every field; the message names the bad one.
+  absl::Status Validate() const;
+};
+
+// Builds the configuration from the command line: defaults, then the YAML file named by
+// --config, then the flags given explicitly. Returns kInvalidArgument with a message naming
+// the bad flag, key or value. `help` is set (and the config left default) for --help.
+absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::string* help);
+
+// Loads YAML text over `config`. Unknown keys are errors (a typo must not pass silently).
+absl::Status ApplyYamlConfig(const std::string& yaml_text, ServerConfig* config);
+
+}  // namespace spanvault

@@ -1,0 +1,59 @@
+#pragma once
+
+// HttpServer: an HTTP/1.1 listener (Boost.Beast) that hands each request to an HttpHandler.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/http.h"
+
+namespace spanvault {
+
+struct HttpServerOptions {
+  // "host:port"; port 0 picks a free port. Required.
+  std::string address;
+  // Name used in logs, e.g. "otlp_http".
+  std::string name = "http";
+  // Largest request body accepted; larger ones get 413. Default: 16 MiB.
+  size_t max_body_bytes = 16 << 20;
+  // Threads running the event loop. Default: 2.
+  int threads = 2;
+  // A connection with no request for this long is closed. Default: 120 s.
+  absl::Duration idle_timeout = absl::Seconds(120);
+};
+
+// Serves HTTP/1.1 with keep-alive and chunked bodies; answers 100-continue, oversized bodies
+// (413) and unparsable requests (400) itself. Thread-safe.
+class HttpServer {
+ public:
+  // `handler` must outlive the server.
+  HttpServer(HttpServerOptions options, HttpHandler& handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving. Returns kInvalidArgument for a malformed address and
+  // kUnavailable when the address cannot be bound.
+  absl::Status Start();
+  // The bound "host:port" (with the real port) once Start() succeeded.
+  std::string bound_address() const;
+  // Stops accepting, waits up to `grace` for requests in flight to be answered, then closes
+  // every connection and joins the threads. Idempotent; safe without Start().
+  void Shutdown(absl::Duration grace);
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port" (also "[v6]:port" and ":port"). Returns kInvalidArgument naming the
+// problem.
+absl::Status SplitHostPort(const std::string& address, std::string* host, uint16_t* port);
+
+}  // namespace spanvault

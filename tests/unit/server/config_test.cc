@@ -1,0 +1,65 @@
+#include "server/config.h"
+
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace spanvault {
+namespace {
+
+using ::spanvault::testing::StatusIs;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+absl::StatusOr<ServerConfig> Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "spanvault");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  std::string help;
+  return ParseServerConfig(static_cast<int>(argv.size()), argv.data(), &help);
+}
+
+TEST(ConfigTest, DefaultsMatchDesign) {
+  auto c = Parse({});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->data_dir, "./data");
+  EXPECT_EQ(c->otlp_grpc_addr, "0.0.0.0:4317");
+  EXPECT_EQ(c->otlp_http_addr, "0.0.0.0:4318");
+  EXPECT_EQ(c->query_http_addr, "0.0.0.0:16686");
+  EXPECT_EQ(c->admin_http_addr, "127.0.0.1:14269");
+  EXPECT_EQ(c->max_request_bytes, 16u << 20);
+  EXPECT_THAT(c->indexed_attributes, Contains("order_id"));
+  EXPECT_THAT(c->indexed_attributes, Contains("messaging.destination"));
+}
+
+TEST(ConfigTest, FlagsWinOverYaml) {
+  spanvault::testing::TempDir dir;
+  std::string path = dir.path() + "/c.yaml";
+  std::ofstream(path) << "data_dir: /from/yaml\notlp_http_addr: 127.0.0.1:1\n"
+                      << "indexed_attributes: [a, b]\n";
+  auto c = Parse({"--config", path, "--data-dir", "/from/flag"});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->data_dir, "/from/flag");
+  EXPECT_EQ(c->otlp_http_addr, "127.0.0.1:1");
+  EXPECT_EQ(c->indexed_attributes, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ConfigTest, RejectsUnknownKeysBadValuesAndFlags) {
+  ServerConfig c;
+  EXPECT_THAT(ApplyYamlConfig("data_dri: x\n", &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown config key \"data_dri\"")));
+  EXPECT_THAT(ApplyYamlConfig("max_request_bytes: lots\n", &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_request_bytes")));
+  EXPECT_THAT(ApplyYamlConfig("[1, 2", &c), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Parse({"--no-such-flag"}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Parse({"--log-level", "loud"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("log_level")));
+  EXPECT_THAT(Parse({"--config", "/no/such/file.yaml"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cannot read")));
+}
+
+}  // namespace
+}  // namespace spanvault
