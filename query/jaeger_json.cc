@@ -1,0 +1,7 @@
+#include "query/jaeger_json.h"
+
+namespace spanvault {
+
+nlohmann::json TraceToJaegerJson(const otlp::TracesData& trace) { return nlohmann::json::object(); }
+
+}  // namespace spanvault
