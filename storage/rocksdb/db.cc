@@ -1,0 +1,126 @@
+#include "storage/rocksdb/db.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/slice_transform.h"
+#include "rocksdb/table.h"
+#include "storage/rocksdb/key_codec.h"
+#include "storage/rocksdb/rocks_status.h"
+#include "storage/rocksdb/summary_merge.h"
+#include "storage/trace_records.h"
+
+namespace spanvault {
+namespace {
+
+constexpr char kFormatKey[] = "spanvault.format";
+constexpr char kFormatVersion[] = "1";
+
+rocksdb::ColumnFamilyOptions TableOptions(bool bloom, size_t write_buffer_mb) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  if (bloom) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_size = 16 * 1024;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.write_buffer_size = write_buffer_mb << 20;
+  cf.compression = rocksdb::kLZ4Compression;
+  cf.bottommost_compression = rocksdb::kZSTD;
+  return cf;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
+  auto spans = TableOptions(/*bloom=*/true, 64);
+  auto summaries = TableOptions(/*bloom=*/true, 16);
+  summaries.merge_operator = NewSummaryMergeOperator();
+  return {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+          {"spans", spans},
+          {"summaries", summaries},
+          {"index", TableOptions(/*bloom=*/false, 32)},
+          {"catalog", TableOptions(/*bloom=*/false, 4)}};
+}
+
+absl::Status CheckFormat(rocksdb::DB& db) {
+  std::string version;
+  rocksdb::Status s = db.Get(rocksdb::ReadOptions(), kFormatKey, &version);
+  if (s.IsNotFound()) {
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    return FromRocks(db.Put(sync, kFormatKey, kFormatVersion), "writing the format version");
+  }
+  if (!s.ok()) return FromRocks(s, "reading the format version");
+  if (version != kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data directory has storage format ", version, ", this build reads ", kFormatVersion));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+RocksDb::~RocksDb() {
+  handles.clear();
+  if (db) static_cast<void>(db->Close());  // the DB is going away either way
+}
+
+absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", path, ": ", ec.message()));
+  rocksdb::DBOptions options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.max_background_jobs = 2;
+  options.keep_log_file_num = 5;
+  options.paranoid_checks = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> raw;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, path, Descriptors(), &raw, &raw_db);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening the database in ", path));
+  auto out = std::make_unique<RocksDb>();
+  out->db.reset(raw_db);
+  for (auto* h : raw) out->handles.emplace_back(h);
+  out->spans = raw[1];
+  out->summaries = raw[2];
+  out->index = raw[3];
+  out->catalog = raw[4];
+  absl::Status format = CheckFormat(*out->db);
+  if (!format.ok()) return format;
+  return out;
+}
+
+absl::StatusOr<otlp::TracesData> ReadTrace(RocksDb& db, const TraceId& trace_id) {
+  std::string prefix(trace_id.bytes());
+  rocksdb::ReadOptions read;
+  std::string upper = prefix;
+  upper.push_back('\xff');
+  rocksdb::Slice upper_slice(upper);
+  read.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(read, db.spans));
+  TraceAssembler assembler;
+  bool any_span = false;
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (key.size() != 25) continue;
+    if (key[16] == keys::kResourceTag) {
+      ResourceRecord record;
+      if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError("a stored resource record does not parse");
+      }
+      assembler.AddResource(keys::GetBigEndian64(std::string_view(key.data() + 17, 8)),
+                            std::move(record));
+    } else if (key[16] == keys::kSpanTag) {
+      SpanRecord record;
+      if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError("a stored span record does not parse");
+      }
+      assembler.AddSpan(record.resource_key(), std::move(*record.mutable_span()));
+      any_span = true;
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading a trace");
+  if (!any_span) return absl::NotFoundError("trace not found");
+  return std::move(assembler).Build();
+}
+
+}  // namespace spanvault

@@ -1,0 +1,177 @@
+#include "storage/rocksdb/trace_search.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/container/flat_hash_set.h"
+#include "storage/rocksdb/key_codec.h"
+#include "storage/rocksdb/rocks_status.h"
+
+namespace spanvault {
+
+// Matches found so far for one query, across services.
+struct TraceSearch::Results {
+  std::vector<std::pair<uint64_t, TraceId>> found;  // (start time of the match, trace)
+  absl::flat_hash_set<TraceId> seen;                // found or rejected
+  int found_in_service = 0;
+  int candidates_in_service = 0;
+};
+
+namespace {
+
+bool StartsWith(const rocksdb::Slice& key, const std::string& prefix) {
+  return key.size() >= prefix.size() && std::memcmp(key.data(), prefix.data(), prefix.size()) == 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<TraceId>> TraceSearch::Find(const TraceQuery& query) const {
+  absl::Status valid = ValidateQuery(query);
+  if (!valid.ok()) return valid;
+  std::vector<std::string> services = query.service_name.empty()
+                                          ? catalog_.Services()
+                                          : std::vector<std::string>{query.service_name};
+  Results results;
+  for (const auto& service : services) {
+    results.found_in_service = 0;
+    results.candidates_in_service = 0;
+    absl::Status s = FindInService(query, service, &results);
+    if (!s.ok()) return s;
+  }
+  std::sort(results.found.begin(), results.found.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::vector<TraceId> out;
+  for (const auto& [start, trace] : results.found) {
+    if (static_cast<int>(out.size()) >= query.search_depth) break;
+    out.push_back(trace);
+  }
+  return out;
+}
+
+absl::Status TraceSearch::FindInService(const TraceQuery& query, const std::string& service,
+                                        Results* results) const {
+  bool has_duration = query.duration_min_nanos || query.duration_max_nanos;
+  bool has_op = !query.operation_name.empty();
+  for (size_t i = 0; i < query.attributes.size(); ++i) {
+    const auto& [key, value] = query.attributes[i];
+    if (!indexed_.contains(key)) continue;
+    bool verify = has_op || has_duration || query.attributes.size() > 1;
+    return ScanTimeIndex(keys::AttributePrefix(service, key, value), verify, query, results);
+  }
+  bool verify_attributes = !query.attributes.empty();
+  if (has_duration) {
+    std::set<std::string> operations;
+    if (has_op) {
+      operations.insert(query.operation_name);
+    } else {
+      for (const auto& op : catalog_.Operations(service, "")) operations.insert(op.name);
+    }
+    for (const auto& op : operations) {
+      absl::Status s = ScanDurationIndex(service, op, verify_attributes, query, results);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  if (has_op) {
+    return ScanTimeIndex(keys::OperationPrefix(service, query.operation_name), verify_attributes,
+                         query, results);
+  }
+  return ScanTimeIndex(keys::ServicePrefix(service), verify_attributes, query, results);
+}
+
+absl::Status TraceSearch::Consider(const TraceId& trace, uint64_t start, bool verify,
+                                   const TraceQuery& query, Results* results) const {
+  if (!results->seen.insert(trace).second) return absl::OkStatus();
+  ++results->candidates_in_service;
+  if (verify) {
+    auto data = ReadTrace(db_, trace);
+    if (absl::IsNotFound(data.status())) return absl::OkStatus();
+    if (!data.ok()) return data.status();
+    bool match = false;
+    for (const auto& rs : data->resource_spans()) {
+      for (const auto& ss : rs.scope_spans()) {
+        for (const auto& span : ss.spans()) {
+          if (!match && SpanMatches(query, rs.resource(), span)) {
+            match = true;
+            start = span.start_time_unix_nano();
+          }
+        }
+      }
+    }
+    if (!match) return absl::OkStatus();
+  }
+  results->found.emplace_back(start, trace);
+  ++results->found_in_service;
+  return absl::OkStatus();
+}
+
+absl::Status TraceSearch::ScanTimeIndex(const std::string& prefix, bool verify,
+                                        const TraceQuery& query, Results* results) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(rocksdb::ReadOptions(), db_.index));
+  for (it->Seek(keys::TimeIndexSeek(prefix, query.start_time_max_unix_nano));
+       it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
+    if (it->key().size() != prefix.size() + 24) continue;
+    uint64_t start = 0;
+    TraceId trace;
+    if (!keys::DecodeTimeIndexTail(std::string_view(it->key().data(), it->key().size()), &start,
+                                   &trace)) {
+      continue;
+    }
+    if (start < query.start_time_min_unix_nano) break;
+    absl::Status s = Consider(trace, start, verify, query, results);
+    if (!s.ok()) return s;
+    if (results->found_in_service >= query.search_depth ||
+        results->candidates_in_service >= max_candidates_) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), "scanning an index");
+}
+
+absl::Status TraceSearch::ScanDurationIndex(const std::string& service,
+                                            const std::string& operation, bool verify,
+                                            const TraceQuery& query, Results* results) const {
+  uint64_t min_duration = query.duration_min_nanos.value_or(0);
+  uint64_t max_duration = query.duration_max_nanos.value_or(UINT64_MAX);
+  uint64_t min_hour = query.start_time_min_unix_nano / keys::kNanosPerHour;
+  uint64_t hour = query.start_time_max_unix_nano / keys::kNanosPerHour;
+  std::string base = keys::DurationPrefix(service, operation, 0);
+  base.resize(base.size() - 8);
+  std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(rocksdb::ReadOptions(), db_.index));
+  while (hour >= min_hour) {
+    std::string prefix = keys::DurationPrefix(service, operation, hour);
+    std::string seek = prefix;
+    keys::PutBigEndian64(&seek, min_duration);
+    it->Seek(seek);
+    if (!it->Valid() || !StartsWith(it->key(), base)) break;
+    uint64_t key_hour = ~keys::GetBigEndian64(std::string_view(it->key().data() + base.size(), 8));
+    if (key_hour != hour) {  // nothing in this hour: skip to the next hour that has entries
+      hour = key_hour;
+      continue;
+    }
+    for (; it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
+      uint64_t duration = 0;
+      TraceId trace;
+      std::string_view key(it->key().data(), it->key().size());
+      if (key.size() != prefix.size() + 24 || !keys::DecodeDurationTail(key, &duration, &trace)) {
+        continue;
+      }
+      if (duration > max_duration) break;
+      if (it->value().size() != 8) continue;
+      uint64_t start = keys::GetBigEndian64(std::string_view(it->value().data(), 8));
+      if (start < query.start_time_min_unix_nano || start > query.start_time_max_unix_nano) {
+        continue;
+      }
+      absl::Status s = Consider(trace, start, verify, query, results);
+      if (!s.ok()) return s;
+      if (results->candidates_in_service >= max_candidates_) return absl::OkStatus();
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "scanning the duration index");
+    if (results->found_in_service >= query.search_depth || hour == 0) break;
+    --hour;
+  }
+  return FromRocks(it->status(), "scanning the duration index");
+}
+
+}  // namespace spanvault

@@ -1,0 +1,337 @@
+// One suite, run against every TraceStore: the in-memory reference store and the RocksDB store.
+
+#include <memory>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/config.h"
+#include "storage/trace_store.h"
+#include "tests/testing/span_builder.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace spanvault {
+namespace {
+
+using ::spanvault::testing::ConsumeAndWait;
+using ::spanvault::testing::MakeBatch;
+using ::spanvault::testing::SpanHex;
+using ::spanvault::testing::StatusIs;
+using ::spanvault::testing::TestSpan;
+using ::spanvault::testing::TraceHex;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr uint64_t kT0 = 1'700'000'000'000'000'000;
+constexpr uint64_t kMs = 1'000'000;
+constexpr uint64_t kSec = 1'000'000'000;
+
+class StoreFactory {
+ public:
+  virtual ~StoreFactory() = default;
+  virtual std::unique_ptr<TraceStore> Open() = 0;
+  virtual bool persistent() const = 0;
+};
+
+TraceStoreOptions Options(const std::string& path) {
+  TraceStoreOptions options;
+  options.path = path;
+  options.indexed_attributes = DefaultIndexedAttributes();
+  return options;
+}
+
+class MemoryFactory : public StoreFactory {
+ public:
+  std::unique_ptr<TraceStore> Open() override { return NewMemoryTraceStore(Options("")); }
+  bool persistent() const override { return false; }
+};
+
+class RocksDbFactory : public StoreFactory {
+ public:
+  std::unique_ptr<TraceStore> Open() override {
+    auto store = OpenRocksDbTraceStore(Options(dir_.path() + "/db"));
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  bool persistent() const override { return true; }
+
+ private:
+  testing::TempDir dir_;
+};
+
+template <typename Factory>
+class TraceStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = factory_.Open();
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override {
+    if (store_) store_->Shutdown();
+  }
+  void Ingest(const std::vector<TestSpan>& spans) {
+    SV_ASSERT_OK(ConsumeAndWait(*store_, MakeBatch(spans)));
+  }
+  // Closes and reopens a persistent store (no-op for memory).
+  void Reopen() {
+    if (!factory_.persistent()) return;
+    store_->Shutdown();
+    store_.reset();
+    store_ = factory_.Open();
+    ASSERT_NE(store_, nullptr);
+  }
+  std::vector<std::string> Find(TraceQuery query) {
+    auto ids = store_->FindTraceIds(query);
+    EXPECT_TRUE(ids.ok()) << ids.status();
+    std::vector<std::string> out;
+    if (ids.ok()) {
+      for (const auto& id : *ids) out.push_back(id.ToHex());
+    }
+    return out;
+  }
+  TraceQuery Window() {
+    TraceQuery q;
+    q.start_time_min_unix_nano = kT0 - 3600 * kSec;
+    q.start_time_max_unix_nano = kT0 + 3600 * kSec;
+    return q;
+  }
+
+  // An order pipeline: trace 1 (shop -> crm, order A-1), trace 2 (shop, order A-2, slow, error),
+  // trace 3 (mes consumer, order A-1, 1 s later).
+  void IngestPipeline() {
+    TestSpan root{.service = "shop-api", .trace_id = TraceHex(1), .span_id = SpanHex(1),
+                  .name = "POST /orders", .kind = 2, .start_unix_nano = kT0,
+                  .duration_nanos = 50 * kMs,
+                  .attributes = {{"order_id", "A-1"}, {"http.request.method", "POST"}},
+                  .resource_attributes = {{"deployment.environment", "prod"}}};
+    TestSpan child{.service = "crm-api", .trace_id = TraceHex(1), .span_id = SpanHex(2),
+                   .parent_span_id = SpanHex(1), .name = "orders publish", .kind = 4,
+                   .start_unix_nano = kT0 + 10 * kMs, .duration_nanos = 5 * kMs,
+                   .attributes = {{"messaging.system", "rabbitmq"}, {"note", "x y"}}};
+    TestSpan slow{.service = "shop-api", .trace_id = TraceHex(2), .span_id = SpanHex(3),
+                  .name = "POST /orders", .kind = 2, .start_unix_nano = kT0 + 100 * kMs,
+                  .duration_nanos = 2 * kSec, .attributes = {{"order_id", "A-2"}},
+                  .error = true};
+    TestSpan consumer{.service = "mes-api", .trace_id = TraceHex(3), .span_id = SpanHex(4),
+                      .name = "orders process", .kind = 5, .start_unix_nano = kT0 + kSec,
+                      .duration_nanos = 300 * kMs, .attributes = {{"order_id", "A-1"}}};
+    Ingest({root, child});
+    Ingest({slow});
+    Ingest({consumer});
+  }
+
+  Factory factory_;
+  std::unique_ptr<TraceStore> store_;
+};
+
+using Factories = ::testing::Types<MemoryFactory, RocksDbFactory>;
+TYPED_TEST_SUITE(TraceStoreTest, Factories);
+
+TYPED_TEST(TraceStoreTest, ReadsBackWholeTraceGroupedByResource) {
+  this->IngestPipeline();
+  this->Reopen();
+  auto trace = this->store_->GetTrace(*TraceId::FromHex(TraceHex(1)));
+  SV_ASSERT_OK(trace);
+  ASSERT_EQ(trace->resource_spans_size(), 2);
+  int spans = 0;
+  for (const auto& rs : trace->resource_spans()) {
+    ASSERT_EQ(rs.scope_spans_size(), 1);
+    EXPECT_EQ(rs.scope_spans(0).scope().name(), "test");
+    for (const auto& span : rs.scope_spans(0).spans()) {
+      ++spans;
+      if (span.name() == "POST /orders") {
+        EXPECT_EQ(ServiceName(rs.resource()), "shop-api");
+        EXPECT_EQ(rs.resource().attributes_size(), 2);
+        EXPECT_EQ(span.end_time_unix_nano() - span.start_time_unix_nano(), 50 * kMs);
+        EXPECT_EQ(span.attributes(0).value().string_value(), "A-1");
+      } else {
+        EXPECT_EQ(ServiceName(rs.resource()), "crm-api");
+        EXPECT_EQ(BytesToHex(span.parent_span_id()), SpanHex(1));
+      }
+    }
+  }
+  EXPECT_EQ(spans, 2);
+}
+
+TYPED_TEST(TraceStoreTest, UnknownTraceIsNotFound) {
+  EXPECT_THAT(this->store_->GetTrace(*TraceId::FromHex(TraceHex(99))),
+              StatusIs(absl::StatusCode::kNotFound));
+  auto summaries = this->store_->GetSummaries({*TraceId::FromHex(TraceHex(99))});
+  SV_ASSERT_OK(summaries);
+  EXPECT_THAT(*summaries, IsEmpty());
+}
+
+TYPED_TEST(TraceStoreTest, RetriedExportsDoNotDuplicateSpans) {
+  this->IngestPipeline();
+  this->IngestPipeline();
+  auto trace = this->store_->GetTrace(*TraceId::FromHex(TraceHex(1)));
+  SV_ASSERT_OK(trace);
+  int spans = 0;
+  for (const auto& rs : trace->resource_spans()) spans += rs.scope_spans(0).spans_size();
+  EXPECT_EQ(spans, 2);
+  auto summaries = this->store_->GetSummaries({*TraceId::FromHex(TraceHex(1))});
+  SV_ASSERT_OK(summaries);
+  ASSERT_EQ(summaries->size(), 1u);
+  EXPECT_EQ((*summaries)[0].span_count, 2);
+}
+
+TYPED_TEST(TraceStoreTest, CataloguesServicesAndOperationsWithKinds) {
+  this->IngestPipeline();
+  this->Reopen();
+  auto services = this->store_->GetServices();
+  SV_ASSERT_OK(services);
+  EXPECT_THAT(*services, ElementsAre("crm-api", "mes-api", "shop-api"));
+  auto ops = this->store_->GetOperations("crm-api", "");
+  SV_ASSERT_OK(ops);
+  EXPECT_THAT(*ops, ElementsAre(Operation{"orders publish", "producer"}));
+  auto servers = this->store_->GetOperations("crm-api", "server");
+  SV_ASSERT_OK(servers);
+  EXPECT_THAT(*servers, IsEmpty());
+  auto none = this->store_->GetOperations("nobody", "");
+  SV_ASSERT_OK(none);
+  EXPECT_THAT(*none, IsEmpty());
+}
+
+TYPED_TEST(TraceStoreTest, SummarizesTraces) {
+  this->IngestPipeline();
+  // A late span of trace 1 in another batch merges into the same summary.
+  this->Ingest({{.service = "mes-api", .trace_id = TraceHex(1), .span_id = SpanHex(9),
+                 .parent_span_id = SpanHex(2), .name = "orders process", .kind = 5,
+                 .start_unix_nano = kT0 + 20 * kMs, .duration_nanos = 100 * kMs, .error = true}});
+  this->Reopen();
+  auto summaries = this->store_->GetSummaries(
+      {*TraceId::FromHex(TraceHex(1)), *TraceId::FromHex(TraceHex(2))});
+  SV_ASSERT_OK(summaries);
+  ASSERT_EQ(summaries->size(), 2u);
+  const TraceSummary& s = (*summaries)[0];
+  EXPECT_EQ(s.trace_id.ToHex(), TraceHex(1));
+  EXPECT_EQ(s.root_service_name, "shop-api");
+  EXPECT_EQ(s.root_operation_name, "POST /orders");
+  EXPECT_EQ(s.min_start_time_unix_nano, kT0);
+  EXPECT_EQ(s.max_end_time_unix_nano, kT0 + 120 * kMs);
+  EXPECT_EQ(s.span_count, 3);
+  EXPECT_EQ(s.error_span_count, 1);
+  ASSERT_EQ(s.services.size(), 3u);
+  EXPECT_EQ(s.services[0].name, "crm-api");
+  EXPECT_EQ(s.services[1].name, "mes-api");
+  EXPECT_EQ(s.services[1].error_span_count, 1);
+  EXPECT_EQ(s.services[2].span_count, 1);
+  EXPECT_EQ((*summaries)[1].error_span_count, 1);
+}
+
+TYPED_TEST(TraceStoreTest, FindsByServiceNewestFirst) {
+  this->IngestPipeline();
+  this->Reopen();
+  TraceQuery q = this->Window();
+  q.service_name = "shop-api";
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(2), TraceHex(1)));
+  q.search_depth = 1;
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(2)));
+}
+
+TYPED_TEST(TraceStoreTest, FindsByOperation) {
+  this->IngestPipeline();
+  TraceQuery q = this->Window();
+  q.service_name = "crm-api";
+  q.operation_name = "orders publish";
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(1)));
+  q.operation_name = "nothing";
+  EXPECT_THAT(this->Find(q), IsEmpty());
+}
+
+TYPED_TEST(TraceStoreTest, FindsByIndexedAndNonIndexedAttributes) {
+  this->IngestPipeline();
+  this->Reopen();
+  TraceQuery q = this->Window();
+  q.service_name = "shop-api";
+  q.attributes = {{"order_id", "A-1"}};
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(1)));
+  q.service_name = "";  // any service: the order across the RabbitMQ hop
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(3), TraceHex(1)));
+  q.service_name = "crm-api";
+  q.attributes = {{"note", "x y"}};  // not indexed: verified span by span
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(1)));
+  q.attributes = {{"note", "x"}};
+  EXPECT_THAT(this->Find(q), IsEmpty());
+  q.service_name = "shop-api";
+  q.attributes = {{"deployment.environment", "prod"}};  // a resource attribute
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(1)));
+}
+
+TYPED_TEST(TraceStoreTest, FindsErrorsByDerivedTags) {
+  this->IngestPipeline();
+  TraceQuery q = this->Window();
+  q.service_name = "shop-api";
+  q.attributes = {{"error", "true"}};
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(2)));
+  q.attributes = {{"span.kind", "server"}, {"otel.status_code", "ERROR"}};
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(2)));
+}
+
+TYPED_TEST(TraceStoreTest, AllConditionsMustHoldOnOneSpan) {
+  this->IngestPipeline();
+  TraceQuery q = this->Window();
+  q.service_name = "shop-api";
+  q.operation_name = "POST /orders";
+  q.attributes = {{"order_id", "A-2"}};
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(2)));
+  q.attributes = {{"messaging.system", "rabbitmq"}};  // on the crm span of trace 1, not shop's
+  EXPECT_THAT(this->Find(q), IsEmpty());
+}
+
+TYPED_TEST(TraceStoreTest, FindsByDurationRange) {
+  this->IngestPipeline();
+  this->Reopen();
+  TraceQuery q = this->Window();
+  q.service_name = "shop-api";
+  q.duration_min_nanos = kSec;
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(2)));
+  q.duration_min_nanos = std::nullopt;
+  q.duration_max_nanos = 100 * kMs;
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(1)));
+  q.service_name = "";
+  q.duration_min_nanos = 200 * kMs;
+  q.duration_max_nanos = 500 * kMs;
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(3)));
+  q.operation_name = "orders process";
+  q.attributes = {{"order_id", "A-1"}};
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(3)));
+}
+
+TYPED_TEST(TraceStoreTest, RespectsTheTimeWindow) {
+  this->IngestPipeline();
+  TraceQuery q;
+  q.service_name = "shop-api";
+  q.start_time_min_unix_nano = kT0 + 50 * kMs;
+  q.start_time_max_unix_nano = kT0 + 200 * kMs;
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(2)));
+  q.start_time_min_unix_nano = kT0 - 10 * kSec;
+  q.start_time_max_unix_nano = kT0 - kSec;
+  EXPECT_THAT(this->Find(q), IsEmpty());
+  q.start_time_max_unix_nano = kT0 - 20 * kSec;
+  EXPECT_THAT(this->store_->FindTraceIds(q), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TYPED_TEST(TraceStoreTest, SearchesAcrossHoursForDurations) {
+  for (int h = 0; h < 5; ++h) {
+    this->Ingest({{.trace_id = TraceHex(100 + h), .span_id = SpanHex(100 + h),
+                   .start_unix_nano = kT0 + h * 3600 * kSec, .duration_nanos = (h + 1) * kSec}});
+  }
+  TraceQuery q;
+  q.service_name = "shop-api";
+  q.start_time_min_unix_nano = kT0;
+  q.start_time_max_unix_nano = kT0 + 10 * 3600 * kSec;
+  q.duration_min_nanos = 2 * kSec;
+  q.duration_max_nanos = 4 * kSec;
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(103), TraceHex(102), TraceHex(101)));
+}
+
+TYPED_TEST(TraceStoreTest, RefusesBatchesAfterShutdown) {
+  this->store_->Shutdown();
+  EXPECT_THAT(ConsumeAndWait(*this->store_, MakeBatch({{.trace_id = TraceHex(1),
+                                                        .span_id = SpanHex(1)}})),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
+}  // namespace
+}  // namespace spanvault
