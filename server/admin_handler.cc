@@ -5,9 +5,8 @@
 namespace spanvault {
 
 void AdminHandler::Handle(HttpRequest request, HttpRespond respond) {
-  if (request.method != "GET" && request.method != "HEAD") {
-    std::move(respond)(
-        HttpResponse::Text(405, "only GET is allowed here\n").AddHeader("Allow", "GET, HEAD"));
+  if (request.method != "GET") {
+    std::move(respond)(HttpResponse::Text(405, "only GET is allowed here\n").AddHeader("Allow", "GET"));
     return;
   }
   if (request.path == "/healthz") {

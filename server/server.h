@@ -2,6 +2,7 @@
 
 // Server: the composition root. The only place that knows every concrete class.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,8 +14,14 @@
 
 namespace spanvault {
 
-class HttpServer;
 class AdminHandler;
+class HttpServer;
+class IngestMetrics;
+class JaegerHttpApi;
+class OtlpGrpcReceiver;
+class OtlpHttpReceiver;
+class QueryService;
+class TraceStore;
 
 // Builds the store, the receivers and the query API from a ServerConfig and owns them. Not
 // thread-safe; driven by main().
@@ -23,19 +30,31 @@ class Server {
   explicit Server(ServerConfig config);
   ~Server();
 
-  // Opens the store and starts every listener, then writes the ports file. On error the
-  // caller still calls Shutdown().
+  // Opens the store, starts every listener, then writes the ports file. On error the caller
+  // still calls Shutdown().
   absl::Status Start();
-  // Stops the listeners (answering requests in flight), flushes and closes the store.
-  // Idempotent.
+  // Stops the receivers (answering requests in flight), drains and closes the store, then
+  // stops the query and admin listeners. Idempotent.
   void Shutdown();
 
  private:
+  absl::Status StartStore();
+  absl::Status StartReceivers();
+  absl::Status StartQuery();
   absl::Status StartHttp(const std::string& name, const std::string& address,
                          size_t max_body_bytes, HttpHandler& handler);
+  void StopHttp(const std::string& name);
 
   const ServerConfig config_;
   MetricsRegistry metrics_;
+  std::atomic<bool> ready_{false};
+  std::unique_ptr<TraceStore> store_;
+  std::unique_ptr<IngestMetrics> ingest_metrics_;
+  std::unique_ptr<OtlpGrpcReceiver> otlp_grpc_;
+  std::unique_ptr<OtlpHttpReceiver> otlp_http_;
+  std::unique_ptr<QueryService> query_service_;
+  std::unique_ptr<HttpHandler> ui_;
+  std::unique_ptr<JaegerHttpApi> jaeger_api_;
   std::unique_ptr<AdminHandler> admin_handler_;
   std::map<std::string, std::unique_ptr<HttpServer>> http_servers_;
   std::map<std::string, std::string> bound_;
