@@ -28,22 +28,28 @@ struct ClassicSearch {
 // (default 100), traceID (repeatable, 1-32 hex digits), raw, prettyPrint). Returns
 // kInvalidArgument with Jaeger's message for a bad value (e.g. `malformed 'tag' parameter,
 // expecting key:value`), for a missing service when no traceID is given (`parameter 'service'
-// is required`), and `unknown parameter 'x'` for any other name.
+// is required`), and `unknown parameter 'x'` for any other name. As Go's FormValue does, the
+// first value of a repeated single-valued parameter wins and an empty value means "not given".
+// Attributes from tags/tag are sorted by key; for a repeated key the later value wins.
 absl::StatusOr<ClassicSearch> ParseClassicSearch(const QueryParams& params, absl::Time now);
 
 // Parses the api_v3 search parameters of /api/v3/traces and /api/v3/trace-summaries
 // (query.serviceName, query.operationName, query.startTimeMin and query.startTimeMax (RFC 3339,
 // both required), query.durationMin, query.durationMax, query.searchDepth, query.attributes
 // (JSON object of strings), query.rawTraces; each also under its snake_case alias, and
-// query.num_traces for searchDepth). kInvalidArgument naming the parameter otherwise.
+// query.num_traces for searchDepth). A canonical name wins over its aliases; empty values mean
+// "not given"; query.rawTraces is validated only (TraceQuery has no field for it).
+// kInvalidArgument naming the parameter otherwise.
 absl::StatusOr<TraceQuery> ParseV3Search(const QueryParams& params);
 
 // Parses a Go duration string ("1.5s", "100ms", "2h45m", "1us", "1µs", "300ns") into
-// nanoseconds. Negative durations are rejected. kInvalidArgument otherwise.
+// nanoseconds. Negative durations are rejected ("-0s" is zero, not negative). kInvalidArgument
+// otherwise, with Go's message (`time: missing unit in duration "100"`).
 absl::StatusOr<uint64_t> ParseGoDurationNanos(std::string_view text);
 
 // Parses an RFC 3339 timestamp with optional fractional seconds ("2026-01-02T03:04:05.123Z",
-// "...+02:00") into Unix nanoseconds. kInvalidArgument otherwise.
+// "...+02:00"; lowercase t/z accepted; at most 9 fraction digits) into Unix nanoseconds.
+// kInvalidArgument otherwise, also for times before 1970 or past uint64 nanoseconds.
 absl::StatusOr<uint64_t> ParseRfc3339Nanos(std::string_view text);
 
 }  // namespace spanvault
