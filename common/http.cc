@@ -1,5 +1,6 @@
 #include "common/http.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 
 namespace spanvault {
@@ -7,6 +8,13 @@ namespace spanvault {
 std::string_view HttpRequest::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
     if (key == name) return value;
+  }
+  return {};
+}
+
+std::string_view HttpResponse::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (absl::EqualsIgnoreCase(key, absl::string_view(name.data(), name.size()))) return value;
   }
   return {};
 }

@@ -30,6 +30,9 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 
+  // The first value of header `name` (compared case-insensitively), or "" when absent.
+  std::string_view Header(std::string_view name) const;
+
   static HttpResponse Text(int status, std::string body);
   static HttpResponse Json(int status, std::string body);
   HttpResponse& AddHeader(std::string name, std::string value);

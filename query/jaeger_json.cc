@@ -24,11 +24,8 @@ constexpr std::string_view kRefTypeAttribute = "opentracing.ref_type";
 
 // Jaeger prints a trace id as %016x of the low half when the high half is zero, else 32 digits.
 std::string JaegerTraceIdHex(std::string_view bytes) {
-  if (bytes.size() == TraceId::kSize &&
-      std::all_of(bytes.begin(), bytes.begin() + 8, [](char c) { return c == 0; })) {
-    return BytesToHex(bytes.substr(8));
-  }
-  return BytesToHex(bytes);
+  auto id = TraceId::FromBytes(bytes);
+  return id.ok() ? id->ToJaegerHex() : BytesToHex(bytes);
 }
 
 // Span ids are uint64s in Jaeger, printed as %016x.

@@ -40,12 +40,6 @@ class OtlpHttpReceiverTest : public ::testing::Test {
                         {.trace_id = TraceHex(1), .span_id = SpanHex(2)}})
         .SerializeAsString();
   }
-  static std::string Header(const HttpResponse& r, const std::string& name) {
-    for (const auto& [k, v] : r.headers) {
-      if (k == name) return v;
-    }
-    return "";
-  }
 
   RecordingSink sink_;
   MetricsRegistry registry_;
@@ -57,7 +51,7 @@ class OtlpHttpReceiverTest : public ::testing::Test {
 TEST_F(OtlpHttpReceiverTest, AcceptsProtobufAndAnswersInProtobuf) {
   HttpResponse r = Post(GoodProtobuf(), "application/x-protobuf");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(Header(r, "Content-Type"), "application/x-protobuf");
+  EXPECT_EQ(r.Header("Content-Type"), "application/x-protobuf");
   ExportResponse response;
   ASSERT_TRUE(response.ParseFromString(r.body));
   EXPECT_FALSE(response.has_partial_success());
@@ -80,7 +74,7 @@ TEST_F(OtlpHttpReceiverTest, AcceptsJsonAndAnswersInJson) {
       "spanId":"eee19b7ec3c1b174"}]}]}]})";
   HttpResponse r = Post(body, "application/json");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(Header(r, "Content-Type"), "application/json");
+  EXPECT_EQ(r.Header("Content-Type"), "application/json");
   auto json = nlohmann::json::parse(r.body);
   EXPECT_EQ(json["partialSuccess"]["rejectedSpans"], "1");
   EXPECT_THAT(json["partialSuccess"]["errorMessage"].get<std::string>(),
@@ -136,11 +130,11 @@ TEST_F(OtlpHttpReceiverTest, OverloadIsRetryableWithRetryAfter) {
   sink_.AnswerWith(absl::ResourceExhaustedError("queue full"));
   HttpResponse full = Post(GoodProtobuf(), "application/x-protobuf");
   EXPECT_EQ(full.status, 429);
-  EXPECT_EQ(Header(full, "Retry-After"), "1");
+  EXPECT_EQ(full.Header("Retry-After"), "1");
   sink_.AnswerWith(absl::UnavailableError("shutting down"));
   HttpResponse down = Post(GoodProtobuf(), "application/x-protobuf");
   EXPECT_EQ(down.status, 503);
-  EXPECT_EQ(Header(down, "Retry-After"), "1");
+  EXPECT_EQ(down.Header("Retry-After"), "1");
   EXPECT_THAT(
       registry_.Render(),
       HasSubstr(

@@ -40,12 +40,6 @@ class UiHandlerTest : public ::testing::Test {
     ui_->Handle(std::move(request), [&](HttpResponse r) { response = std::move(r); });
     return response.value_or(HttpResponse{});
   }
-  static std::string Header(const HttpResponse& r, const std::string& name) {
-    for (const auto& [k, v] : r.headers) {
-      if (k == name) return v;
-    }
-    return "";
-  }
 
   testing::TempDir dir_;
   std::unique_ptr<UiHandler> ui_;
@@ -55,8 +49,8 @@ TEST_F(UiHandlerTest, ServesIndexWithInjectedConfigForEveryRoute) {
   for (const char* path : {"/", "/search", "/trace/abc", "/dependencies"}) {
     HttpResponse r = Get(path);
     EXPECT_EQ(r.status, 200) << path;
-    EXPECT_EQ(Header(r, "Content-Type"), "text/html; charset=utf-8");
-    EXPECT_EQ(Header(r, "Cache-Control"), "no-cache");
+    EXPECT_EQ(r.Header("Content-Type"), "text/html; charset=utf-8");
+    EXPECT_EQ(r.Header("Cache-Control"), "no-cache");
     EXPECT_THAT(r.body, Not(HasSubstr("DEFAULT_")));
     EXPECT_THAT(r.body, HasSubstr("\"dependencies\":{\"menuEnabled\":false}"));
     EXPECT_THAT(r.body, HasSubstr("\"searchWithoutServiceName\":true"));
@@ -68,8 +62,8 @@ TEST_F(UiHandlerTest, ServesStaticFilesWithCacheHeaders) {
   HttpResponse r = Get("/static/app-123.js");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "console.log(1)");
-  EXPECT_EQ(Header(r, "Content-Type"), "text/javascript; charset=utf-8");
-  EXPECT_THAT(Header(r, "Cache-Control"), HasSubstr("immutable"));
+  EXPECT_EQ(r.Header("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_THAT(r.Header("Cache-Control"), HasSubstr("immutable"));
   EXPECT_EQ(Get("/static/missing.js").status, 404);
 }
 
