@@ -4,6 +4,8 @@
 #include "common/wire_status.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 
 namespace spanvault {
@@ -13,52 +15,72 @@ using TraceService = opentelemetry::proto::collector::trace::v1::TraceService;
 
 namespace {
 constexpr char kReceiver[] = "otlp_grpc";
-
-void SetPartialSuccess(const ValidationResult& validation, ExportResponse* response) {
-  if (validation.message.empty()) return;
-  response->mutable_partial_success()->set_rejected_spans(validation.rejected_spans);
-  response->mutable_partial_success()->set_error_message(validation.message);
-}
 }  // namespace
 
-class OtlpGrpcReceiver::Service final : public TraceService::CallbackService {
+// Export is registered as a raw method: gRPC's own deserialization answers an undecodable
+// request with an empty UNIMPLEMENTED, where an OTLP client must see INVALID_ARGUMENT and why.
+class OtlpGrpcReceiver::Service final
+    : public TraceService::WithRawCallbackMethod_Export<TraceService::Service> {
  public:
   Service(const ValidationLimits& limits, SpanSink& sink, IngestMetrics& metrics)
       : limits_(limits), sink_(sink), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
-                                   const ExportRequest* request,
-                                   ExportResponse* response) override {
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override {
     absl::Time started = absl::Now();
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    // gRPC allocated the request without const; take its contents instead of copying them.
     auto owned = std::make_unique<ExportRequest>();
-    owned->Swap(const_cast<ExportRequest*>(request));
+    // The buffer is this call's to consume; the reader only advances over its slices.
+    grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(request));
+    if (!owned->ParseFromZeroCopyStream(&reader)) {
+      metrics_.Record(kReceiver, 0, 0, 0, "invalid_request", absl::Now() - started);
+      reactor->Finish(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       "request is not a valid ExportTraceServiceRequest in protobuf encoding"));
+      return reactor;
+    }
     ValidationResult validation = ValidateExportRequest(limits_, owned.get());
     int64_t received = validation.accepted_spans + validation.rejected_spans;
-    SetPartialSuccess(validation, response);
+    *response = EncodeResponse(validation);
     if (validation.accepted_spans == 0) {
       metrics_.Record(kReceiver, received, 0, validation.rejected_spans, "invalid_span",
                       absl::Now() - started);
       reactor->Finish(grpc::Status::OK);
       return reactor;
     }
-    sink_.Consume(SpanBatch(std::move(owned)), [this, reactor, validation, received,
-                                                started](absl::Status status) {
-      if (status.ok()) {
-        metrics_.Record(kReceiver, received, validation.accepted_spans, validation.rejected_spans,
-                        "invalid_span", absl::Now() - started);
-        reactor->Finish(grpc::Status::OK);
-        return;
-      }
-      metrics_.Record(kReceiver, received, 0, received, IngestMetrics::ReasonFor(status),
-                      absl::Now() - started);
-      reactor->Finish(ToGrpcStatus(status));
-    });
+    sink_.Consume(SpanBatch(std::move(owned)),
+                  [this, reactor, validation, received, started](absl::Status status) {
+                    Finish(reactor, validation, received, started, status);
+                  });
     return reactor;
   }
 
  private:
+  // Ends the call once the sink has answered.
+  void Finish(grpc::ServerUnaryReactor* reactor, const ValidationResult& validation,
+              int64_t received, absl::Time started, const absl::Status& status) {
+    if (status.ok()) {
+      metrics_.Record(kReceiver, received, validation.accepted_spans, validation.rejected_spans,
+                      "invalid_span", absl::Now() - started);
+      reactor->Finish(grpc::Status::OK);
+      return;
+    }
+    metrics_.Record(kReceiver, received, 0, received, IngestMetrics::ReasonFor(status),
+                    absl::Now() - started);
+    reactor->Finish(ToGrpcStatus(status));
+  }
+
+  static grpc::ByteBuffer EncodeResponse(const ValidationResult& validation) {
+    ExportResponse message;
+    if (!validation.message.empty()) {
+      message.mutable_partial_success()->set_rejected_spans(validation.rejected_spans);
+      message.mutable_partial_success()->set_error_message(validation.message);
+    }
+    grpc::Slice slice(message.SerializeAsString());
+    return grpc::ByteBuffer(&slice, 1);
+  }
+
   const ValidationLimits limits_;
   SpanSink& sink_;
   IngestMetrics& metrics_;

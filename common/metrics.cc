@@ -1,6 +1,7 @@
 #include "common/metrics.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -12,7 +13,9 @@ namespace {
 std::string FormatValue(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (std::isnan(v)) return "NaN";
-  return absl::StrFormat("%.17g", v);
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);  // shortest round-trip form
+  return ec == std::errc() ? std::string(buf, end) : absl::StrFormat("%.17g", v);
 }
 
 // `{a="x",b="y"}` with an optional extra label, or "" when there are no labels.
@@ -67,9 +70,9 @@ void Histogram::Observe(double value) {
 CounterFamily& MetricsRegistry::AddCounter(std::string name, std::string help,
                                            std::vector<std::string> label_names) {
   absl::MutexLock lock(&mu_);
-  counters_.push_back(std::make_unique<CounterFamily>(
-      std::move(name), std::move(help), std::move(label_names),
-      [] { return std::make_unique<Counter>(); }));
+  counters_.push_back(std::make_unique<CounterFamily>(std::move(name), std::move(help),
+                                                      std::move(label_names),
+                                                      [] { return std::make_unique<Counter>(); }));
   return *counters_.back();
 }
 
@@ -77,9 +80,9 @@ HistogramFamily& MetricsRegistry::AddHistogram(std::string name, std::string hel
                                                std::vector<std::string> label_names,
                                                std::vector<double> bounds) {
   absl::MutexLock lock(&mu_);
-  histograms_.push_back(std::make_unique<HistogramFamily>(
-      std::move(name), std::move(help), std::move(label_names),
-      [bounds] { return std::make_unique<Histogram>(bounds); }));
+  histograms_.push_back(
+      std::make_unique<HistogramFamily>(std::move(name), std::move(help), std::move(label_names),
+                                        [bounds] { return std::make_unique<Histogram>(bounds); }));
   return *histograms_.back();
 }
 

@@ -16,12 +16,18 @@ namespace fs = std::filesystem;
 
 std::string ContentTypeFor(const std::string& path) {
   static const std::map<std::string, std::string> kTypes = {
-      {".html", "text/html; charset=utf-8"},   {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-      {".json", "application/json"},           {".svg", "image/svg+xml"},
-      {".png", "image/png"},                   {".ico", "image/x-icon"},
-      {".woff", "font/woff"},                  {".woff2", "font/woff2"},
-      {".ttf", "font/ttf"},                    {".map", "application/json"},
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".woff", "font/woff"},
+      {".woff2", "font/woff2"},
+      {".ttf", "font/ttf"},
+      {".map", "application/json"},
       {".txt", "text/plain; charset=utf-8"},
   };
   auto it = kTypes.find(fs::path(path).extension().string());
@@ -60,7 +66,7 @@ std::string InjectUiConfig(std::string index_html, const UiCapabilities& c) {
 }
 
 absl::StatusOr<std::unique_ptr<UiHandler>> UiHandler::Create(const std::string& dir,
-                                                            const UiCapabilities& capabilities) {
+                                                             const UiCapabilities& capabilities) {
   std::error_code ec;
   fs::path root = fs::canonical(dir, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("--ui-dir ", dir, ": ", ec.message()));
@@ -77,7 +83,7 @@ HttpResponse UiHandler::ServeStatic(const std::string& path) const {
   std::error_code ec;
   fs::path file = fs::weakly_canonical(fs::path(dir_) / path.substr(1), ec);
   std::string resolved = file.string();
-  if (ec || !resolved.starts_with(dir_ + "/") || !fs::is_regular_file(file, ec)) {
+  if (ec || !resolved.starts_with(dir_ + "/static/") || !fs::is_regular_file(file, ec)) {
     return HttpResponse::Text(404, "not found\n");
   }
   auto body = ReadFile(file);
@@ -92,7 +98,8 @@ HttpResponse UiHandler::ServeStatic(const std::string& path) const {
 
 void UiHandler::Handle(HttpRequest request, HttpRespond respond) {
   if (request.method != "GET") {
-    std::move(respond)(HttpResponse::Text(405, "method not allowed: use GET\n").AddHeader("Allow", "GET"));
+    std::move(respond)(
+        HttpResponse::Text(405, "method not allowed: use GET\n").AddHeader("Allow", "GET"));
     return;
   }
   std::string path = PercentDecode(request.path, false);

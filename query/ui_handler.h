@@ -21,7 +21,8 @@ struct UiCapabilities {
 
 // Serves files under DIR/static with long-lived cache headers, and index.html (with the
 // backend's config and capability placeholders filled in) for every other GET path, so the
-// UI's client-side routes (/search, /trace/<id>, ...) load. Never serves a file outside DIR.
+// UI's client-side routes (/search, /trace/<id>, ...) load. Never serves a file outside
+// DIR/static.
 // Thread-safe.
 class UiHandler final : public HttpHandler {
  public:

@@ -75,12 +75,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadHeader() {
     parser_.emplace();
     parser_->body_limit(server_.options_.max_body_bytes);
-    stream_.expires_after(std::chrono::microseconds(
-        absl::ToInt64Microseconds(server_.options_.idle_timeout)));
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              self->OnHeader(ec);
-                            });
+    stream_.expires_after(
+        std::chrono::microseconds(absl::ToInt64Microseconds(server_.options_.idle_timeout)));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -88,27 +87,27 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& req = parser_->get();
     if (absl::EqualsIgnoreCase(std::string(req[http::field::expect]), "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
-        if (ec) return self->Close();
-        self->ReadBody();
-      });
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
       return;
     }
     ReadBody();
   }
 
   void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void FailRead(beast::error_code ec) {
     if (ec == http::error::body_limit) {
-      return SendAndClose(HttpResponse::Text(
-          413, absl::StrCat("request body exceeds the limit of ",
-                            server_.options_.max_body_bytes, " bytes\n")));
+      return SendAndClose(
+          HttpResponse::Text(413, absl::StrCat("request body exceeds the limit of ",
+                                               server_.options_.max_body_bytes, " bytes\n")));
     }
     if (ec == http::error::header_limit) {
       return SendAndClose(HttpResponse::Text(431, "request header fields too large\n"));
@@ -118,7 +117,8 @@ class Session : public std::enable_shared_from_this<Session> {
         ec == asio::error::eof) {
       return Close();
     }
-    SendAndClose(HttpResponse::Text(400, absl::StrCat("malformed HTTP request: ", ec.message(), "\n")));
+    SendAndClose(
+        HttpResponse::Text(400, absl::StrCat("malformed HTTP request: ", ec.message(), "\n")));
   }
 
   void OnRead(beast::error_code ec) {
@@ -149,7 +149,12 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  void SendAndClose(HttpResponse r) { Send(std::move(r), true); }
+  // Answers a request whose body was not read, then closes without resetting the connection:
+  // a client still uploading must get to read the answer, not an ECONNRESET.
+  void SendAndClose(HttpResponse r) {
+    linger_ = true;
+    Send(std::move(r), true);
+  }
 
   void Send(HttpResponse r, bool close) {
     auto res = std::make_shared<http::response<http::string_body>>(
@@ -160,11 +165,36 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(!close);
     res->prepare_payload();
     stream_.expires_after(std::chrono::seconds(30));
-    http::async_write(stream_, *res, [self = shared_from_this(), res, close](beast::error_code ec, size_t) {
-      if (ec || close) return self->Close();
-      self->ReadHeader();
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, close](beast::error_code ec, size_t) {
+                        if (!ec && close && self->linger_) return self->LingerAndClose();
+                        if (ec || close) return self->Close();
+                        self->ReadHeader();
+                      });
   }
+
+  // Stops sending, then reads and discards what the client still sends (at most kMaxDrain
+  // bytes, for at most kDrainTime) before closing.
+  void LingerAndClose() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kDrainTime);
+    drain_buffer_ = std::make_unique<char[]>(kDrainChunk);
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_buffer_.get(), kDrainChunk),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxDrain) return self->stream_.close();
+                              self->Drain();
+                            });
+  }
+
+  static constexpr size_t kDrainChunk = 64 << 10;
+  static constexpr size_t kMaxDrain = 64 << 20;
+  static constexpr std::chrono::seconds kDrainTime{5};
 
   void Close() {
     beast::error_code ignored;
@@ -177,6 +207,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
+  bool linger_ = false;
+  std::unique_ptr<char[]> drain_buffer_;
+  size_t drained_ = 0;
 };
 
 }  // namespace

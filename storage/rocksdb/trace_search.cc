@@ -1,6 +1,7 @@
 #include "storage/rocksdb/trace_search.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "absl/container/flat_hash_set.h"
@@ -67,11 +68,7 @@ absl::Status TraceSearch::FindInService(const TraceQuery& query, const std::stri
     } else {
       for (const auto& op : catalog_.Operations(service, "")) operations.insert(op.name);
     }
-    for (const auto& op : operations) {
-      absl::Status s = ScanDurationIndex(service, op, verify_attributes, query, results);
-      if (!s.ok()) return s;
-    }
-    return absl::OkStatus();
+    return ScanDurationIndex(service, operations, verify_attributes, query, results);
   }
   if (has_op) {
     return ScanTimeIndex(keys::OperationPrefix(service, query.operation_name), verify_attributes,
@@ -129,49 +126,83 @@ absl::Status TraceSearch::ScanTimeIndex(const std::string& prefix, bool verify,
   return FromRocks(it->status(), "scanning an index");
 }
 
-absl::Status TraceSearch::ScanDurationIndex(const std::string& service,
-                                            const std::string& operation, bool verify,
-                                            const TraceQuery& query, Results* results) const {
-  uint64_t min_duration = query.duration_min_nanos.value_or(0);
+namespace {
+
+// The newest hour at or before `hour` that has duration entries for one operation, if any.
+// `base` is the operation's duration prefix without the hour.
+std::optional<uint64_t> NewestHourAtOrBefore(rocksdb::Iterator& it, const std::string& base,
+                                             uint64_t hour) {
+  std::string seek = base;
+  keys::PutBigEndian64(&seek, ~hour);
+  it.Seek(seek);
+  if (!it.Valid() || !StartsWith(it.key(), base) || it.key().size() < base.size() + 8) {
+    return std::nullopt;
+  }
+  return ~keys::GetBigEndian64(std::string_view(it.key().data() + base.size(), 8));
+}
+
+}  // namespace
+
+absl::Status TraceSearch::ScanDurationHour(rocksdb::Iterator& it, const std::string& prefix,
+                                           bool verify, const TraceQuery& query,
+                                           Results* results) const {
+  std::string seek = prefix;
+  keys::PutBigEndian64(&seek, query.duration_min_nanos.value_or(0));
   uint64_t max_duration = query.duration_max_nanos.value_or(UINT64_MAX);
-  uint64_t min_hour = query.start_time_min_unix_nano / keys::kNanosPerHour;
-  uint64_t hour = query.start_time_max_unix_nano / keys::kNanosPerHour;
-  std::string base = keys::DurationPrefix(service, operation, 0);
-  base.resize(base.size() - 8);
-  std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(rocksdb::ReadOptions(), db_.index));
-  while (hour >= min_hour) {
-    std::string prefix = keys::DurationPrefix(service, operation, hour);
-    std::string seek = prefix;
-    keys::PutBigEndian64(&seek, min_duration);
-    it->Seek(seek);
-    if (!it->Valid() || !StartsWith(it->key(), base)) break;
-    uint64_t key_hour = ~keys::GetBigEndian64(std::string_view(it->key().data() + base.size(), 8));
-    if (key_hour != hour) {  // nothing in this hour: skip to the next hour that has entries
-      hour = key_hour;
+  for (it.Seek(seek); it.Valid() && StartsWith(it.key(), prefix); it.Next()) {
+    uint64_t duration = 0;
+    TraceId trace;
+    std::string_view key(it.key().data(), it.key().size());
+    if (key.size() != prefix.size() + 24 || !keys::DecodeDurationTail(key, &duration, &trace)) {
       continue;
     }
-    for (; it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
-      uint64_t duration = 0;
-      TraceId trace;
-      std::string_view key(it->key().data(), it->key().size());
-      if (key.size() != prefix.size() + 24 || !keys::DecodeDurationTail(key, &duration, &trace)) {
-        continue;
-      }
-      if (duration > max_duration) break;
-      if (it->value().size() != 8) continue;
-      uint64_t start = keys::GetBigEndian64(std::string_view(it->value().data(), 8));
-      if (start < query.start_time_min_unix_nano || start > query.start_time_max_unix_nano) {
-        continue;
-      }
-      absl::Status s = Consider(trace, start, verify, query, results);
-      if (!s.ok()) return s;
-      if (results->candidates_in_service >= max_candidates_) return absl::OkStatus();
+    if (duration > max_duration) break;
+    if (it.value().size() != 8) continue;
+    uint64_t start = keys::GetBigEndian64(std::string_view(it.value().data(), 8));
+    if (start < query.start_time_min_unix_nano || start > query.start_time_max_unix_nano) {
+      continue;
+    }
+    absl::Status s = Consider(trace, start, verify, query, results);
+    if (!s.ok()) return s;
+    if (results->candidates_in_service >= max_candidates_) break;
+  }
+  return FromRocks(it.status(), "scanning the duration index");
+}
+
+absl::Status TraceSearch::ScanDurationIndex(const std::string& service,
+                                            const std::set<std::string>& operations, bool verify,
+                                            const TraceQuery& query, Results* results) const {
+  // Hours from the newest down, every operation within an hour, so results come newest first
+  // whichever operation they belong to. Hours without entries are skipped with one seek.
+  std::vector<std::string> bases;
+  for (const auto& op : operations) {
+    std::string base = keys::DurationPrefix(service, op, 0);
+    base.resize(base.size() - 8);
+    bases.push_back(std::move(base));
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(rocksdb::ReadOptions(), db_.index));
+  uint64_t min_hour = query.start_time_min_unix_nano / keys::kNanosPerHour;
+  uint64_t hour = query.start_time_max_unix_nano / keys::kNanosPerHour;
+  while (true) {
+    std::optional<uint64_t> next;
+    for (const auto& base : bases) {
+      auto h = NewestHourAtOrBefore(*it, base, hour);
+      if (h && (!next || *h > *next)) next = h;
     }
     if (!it->status().ok()) return FromRocks(it->status(), "scanning the duration index");
-    if (results->found_in_service >= query.search_depth || hour == 0) break;
+    if (!next || *next < min_hour) return absl::OkStatus();
+    hour = *next;
+    for (const auto& op : operations) {
+      absl::Status s =
+          ScanDurationHour(*it, keys::DurationPrefix(service, op, hour), verify, query, results);
+      if (!s.ok()) return s;
+    }
+    if (results->found_in_service >= query.search_depth ||
+        results->candidates_in_service >= max_candidates_ || hour == 0) {
+      return absl::OkStatus();
+    }
     --hour;
   }
-  return FromRocks(it->status(), "scanning the duration index");
 }
 
 }  // namespace spanvault

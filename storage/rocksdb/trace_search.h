@@ -2,6 +2,7 @@
 
 // TraceSearch: answers TraceQuery from the index column family.
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,11 @@ class TraceSearch {
                              Results* results) const;
   absl::Status ScanTimeIndex(const std::string& prefix, bool verify, const TraceQuery& query,
                              Results* results) const;
-  absl::Status ScanDurationIndex(const std::string& service, const std::string& operation,
-                                 bool verify, const TraceQuery& query, Results* results) const;
+  absl::Status ScanDurationIndex(const std::string& service,
+                                 const std::set<std::string>& operations, bool verify,
+                                 const TraceQuery& query, Results* results) const;
+  absl::Status ScanDurationHour(rocksdb::Iterator& it, const std::string& prefix, bool verify,
+                                const TraceQuery& query, Results* results) const;
   absl::Status Consider(const TraceId& trace, uint64_t start, bool verify, const TraceQuery& query,
                         Results* results) const;
 

@@ -25,7 +25,7 @@ TEST(MetricsTest, RendersCountersHistogramsAndGauges) {
   EXPECT_THAT(text, HasSubstr("spanvault_spans_received_total{receiver=\"otlp_grpc\"} 5\n"));
   EXPECT_THAT(text, HasSubstr("spanvault_spans_received_total{receiver=\"otlp_http\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("spanvault_request_seconds_bucket{receiver=\"otlp_http\",le=\"0.01\"} 0\n"));
-  EXPECT_THAT(text, HasSubstr("spanvault_request_seconds_bucket{receiver=\"otlp_http\",le=\"0.10000000000000001\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("spanvault_request_seconds_bucket{receiver=\"otlp_http\",le=\"0.1\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("spanvault_request_seconds_bucket{receiver=\"otlp_http\",le=\"+Inf\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("spanvault_request_seconds_count{receiver=\"otlp_http\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("spanvault_disk_bytes 1234\n"));

@@ -71,6 +71,7 @@ TEST_F(UiHandlerTest, NeverServesFilesOutsideTheBundle) {
   EXPECT_EQ(Get("/static/../../secret.txt").status, 404);
   EXPECT_EQ(Get("/static/%2e%2e/%2e%2e/secret.txt").status, 404);
   EXPECT_EQ(Get("/static/..%2f..%2fsecret.txt").status, 404);
+  EXPECT_EQ(Get("/static/../index.html").status, 404);  // inside the bundle, but not static
 }
 
 TEST(UiHandlerCreateTest, RejectsADirectoryWithoutIndex) {

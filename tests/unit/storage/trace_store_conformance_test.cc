@@ -99,22 +99,41 @@ class TraceStoreTest : public ::testing::Test {
   // An order pipeline: trace 1 (shop -> crm, order A-1), trace 2 (shop, order A-2, slow, error),
   // trace 3 (mes consumer, order A-1, 1 s later).
   void IngestPipeline() {
-    TestSpan root{.service = "shop-api", .trace_id = TraceHex(1), .span_id = SpanHex(1),
-                  .name = "POST /orders", .kind = 2, .start_unix_nano = kT0,
+    TestSpan root{.service = "shop-api",
+                  .trace_id = TraceHex(1),
+                  .span_id = SpanHex(1),
+                  .name = "POST /orders",
+                  .kind = 2,
+                  .start_unix_nano = kT0,
                   .duration_nanos = 50 * kMs,
                   .attributes = {{"order_id", "A-1"}, {"http.request.method", "POST"}},
                   .resource_attributes = {{"deployment.environment", "prod"}}};
-    TestSpan child{.service = "crm-api", .trace_id = TraceHex(1), .span_id = SpanHex(2),
-                   .parent_span_id = SpanHex(1), .name = "orders publish", .kind = 4,
-                   .start_unix_nano = kT0 + 10 * kMs, .duration_nanos = 5 * kMs,
+    TestSpan child{.service = "crm-api",
+                   .trace_id = TraceHex(1),
+                   .span_id = SpanHex(2),
+                   .parent_span_id = SpanHex(1),
+                   .name = "orders publish",
+                   .kind = 4,
+                   .start_unix_nano = kT0 + 10 * kMs,
+                   .duration_nanos = 5 * kMs,
                    .attributes = {{"messaging.system", "rabbitmq"}, {"note", "x y"}}};
-    TestSpan slow{.service = "shop-api", .trace_id = TraceHex(2), .span_id = SpanHex(3),
-                  .name = "POST /orders", .kind = 2, .start_unix_nano = kT0 + 100 * kMs,
-                  .duration_nanos = 2 * kSec, .attributes = {{"order_id", "A-2"}},
+    TestSpan slow{.service = "shop-api",
+                  .trace_id = TraceHex(2),
+                  .span_id = SpanHex(3),
+                  .name = "POST /orders",
+                  .kind = 2,
+                  .start_unix_nano = kT0 + 100 * kMs,
+                  .duration_nanos = 2 * kSec,
+                  .attributes = {{"order_id", "A-2"}},
                   .error = true};
-    TestSpan consumer{.service = "mes-api", .trace_id = TraceHex(3), .span_id = SpanHex(4),
-                      .name = "orders process", .kind = 5, .start_unix_nano = kT0 + kSec,
-                      .duration_nanos = 300 * kMs, .attributes = {{"order_id", "A-1"}}};
+    TestSpan consumer{.service = "mes-api",
+                      .trace_id = TraceHex(3),
+                      .span_id = SpanHex(4),
+                      .name = "orders process",
+                      .kind = 5,
+                      .start_unix_nano = kT0 + kSec,
+                      .duration_nanos = 300 * kMs,
+                      .attributes = {{"order_id", "A-1"}}};
     Ingest({root, child});
     Ingest({slow});
     Ingest({consumer});
@@ -195,12 +214,18 @@ TYPED_TEST(TraceStoreTest, CataloguesServicesAndOperationsWithKinds) {
 TYPED_TEST(TraceStoreTest, SummarizesTraces) {
   this->IngestPipeline();
   // A late span of trace 1 in another batch merges into the same summary.
-  this->Ingest({{.service = "mes-api", .trace_id = TraceHex(1), .span_id = SpanHex(9),
-                 .parent_span_id = SpanHex(2), .name = "orders process", .kind = 5,
-                 .start_unix_nano = kT0 + 20 * kMs, .duration_nanos = 100 * kMs, .error = true}});
+  this->Ingest({{.service = "mes-api",
+                 .trace_id = TraceHex(1),
+                 .span_id = SpanHex(9),
+                 .parent_span_id = SpanHex(2),
+                 .name = "orders process",
+                 .kind = 5,
+                 .start_unix_nano = kT0 + 20 * kMs,
+                 .duration_nanos = 100 * kMs,
+                 .error = true}});
   this->Reopen();
-  auto summaries = this->store_->GetSummaries(
-      {*TraceId::FromHex(TraceHex(1)), *TraceId::FromHex(TraceHex(2))});
+  auto summaries =
+      this->store_->GetSummaries({*TraceId::FromHex(TraceHex(1)), *TraceId::FromHex(TraceHex(2))});
   SV_ASSERT_OK(summaries);
   ASSERT_EQ(summaries->size(), 2u);
   const TraceSummary& s = (*summaries)[0];
@@ -314,8 +339,10 @@ TYPED_TEST(TraceStoreTest, RespectsTheTimeWindow) {
 
 TYPED_TEST(TraceStoreTest, SearchesAcrossHoursForDurations) {
   for (int h = 0; h < 5; ++h) {
-    this->Ingest({{.trace_id = TraceHex(100 + h), .span_id = SpanHex(100 + h),
-                   .start_unix_nano = kT0 + h * 3600 * kSec, .duration_nanos = (h + 1) * kSec}});
+    this->Ingest({{.trace_id = TraceHex(100 + h),
+                   .span_id = SpanHex(100 + h),
+                   .start_unix_nano = kT0 + h * 3600 * kSec,
+                   .duration_nanos = (h + 1) * kSec}});
   }
   TraceQuery q;
   q.service_name = "shop-api";
@@ -326,11 +353,42 @@ TYPED_TEST(TraceStoreTest, SearchesAcrossHoursForDurations) {
   EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(103), TraceHex(102), TraceHex(101)));
 }
 
+TYPED_TEST(TraceStoreTest, DurationSearchIsNewestFirstAcrossOperations) {
+  constexpr uint64_t kHour = 3600 * kSec;
+  this->Ingest({{.service = "dur",
+                 .trace_id = TraceHex(201),
+                 .span_id = SpanHex(1),
+                 .name = "a-op",
+                 .start_unix_nano = kT0,
+                 .duration_nanos = 10 * kMs}});
+  this->Ingest({{.service = "dur",
+                 .trace_id = TraceHex(202),
+                 .span_id = SpanHex(2),
+                 .name = "b-op",
+                 .start_unix_nano = kT0 + kHour,
+                 .duration_nanos = 10 * kMs}});
+  this->Ingest({{.service = "dur",
+                 .trace_id = TraceHex(203),
+                 .span_id = SpanHex(3),
+                 .name = "b-op",
+                 .start_unix_nano = kT0 + 2 * kHour,
+                 .duration_nanos = 2 * kSec}});
+  TraceQuery q;
+  q.service_name = "dur";
+  q.start_time_min_unix_nano = kT0 - kHour;
+  q.start_time_max_unix_nano = kT0 + 3 * kHour;
+  q.duration_max_nanos = 100 * kMs;
+  q.search_depth = 1;
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(202)));
+  q.search_depth = 10;
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(202), TraceHex(201)));
+}
+
 TYPED_TEST(TraceStoreTest, RefusesBatchesAfterShutdown) {
   this->store_->Shutdown();
-  EXPECT_THAT(ConsumeAndWait(*this->store_, MakeBatch({{.trace_id = TraceHex(1),
-                                                        .span_id = SpanHex(1)}})),
-              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(
+      ConsumeAndWait(*this->store_, MakeBatch({{.trace_id = TraceHex(1), .span_id = SpanHex(1)}})),
+      StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace
