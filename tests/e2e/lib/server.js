@@ -1,0 +1,201 @@
+'use strict';
+// Starts the real spanvault binary on port 0 everywhere, with a fresh data directory, and reads
+// the bound addresses from --ports-file.
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { waitFor } = require('./wait');
+
+const PORT_KEYS = ['otlp_grpc', 'otlp_http', 'query_http', 'admin_http'];
+const MAX_LOG_BYTES = 4 << 20;
+
+// Every server started by this process, so a failing test can print their output.
+const registry = new Set();
+
+// Never leave a server behind, whatever way this process ends.
+process.on('exit', () => {
+  for (const server of registry) {
+    if (server.running) server.child.kill('SIGKILL');
+  }
+});
+
+function binaryPath() {
+  const bin = process.env.SPANVAULT_BIN;
+  if (!bin) {
+    throw new Error('SPANVAULT_BIN is not set: point it at the built spanvault binary ' +
+                    '(e.g. build/<dir>/server/spanvault)');
+  }
+  if (!fs.existsSync(bin)) throw new Error(`SPANVAULT_BIN=${bin} does not exist`);
+  return bin;
+}
+
+function artifactsDir() {
+  const dir = process.env.SPANVAULT_ARTIFACTS || path.join(os.tmpdir(), 'spanvault-e2e-artifacts');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+class SpanvaultServer {
+  // name: label used in logs; uiDir: --ui-dir; args: extra flags.
+  constructor({ name = 'spanvault', uiDir, args = [] } = {}) {
+    this.name = name;
+    this.uiDir = uiDir;
+    this.extraArgs = args;
+    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spanvault-e2e-'));
+    this.portsFile = path.join(this.dataDir, 'ports.json');
+    this.child = null;
+    this.ports = null;
+    this.log = [];
+    this.logBytes = 0;
+    this.starts = 0;
+    registry.add(this);
+  }
+
+  get running() {
+    return this.child !== null && this.exit === null;
+  }
+
+  appendLog(prefix, chunk) {
+    const text = chunk.toString('utf8');
+    this.log.push(text.split('\n').map((l) => (l ? `${prefix}${l}` : l)).join('\n'));
+    this.logBytes += text.length;
+    while (this.logBytes > MAX_LOG_BYTES && this.log.length > 1) {
+      this.logBytes -= this.log.shift().length;
+    }
+  }
+
+  // The server's output so far (stdout and stderr, interleaved as received).
+  output() {
+    return this.log.join('');
+  }
+
+  // Prints the server's output (its last `maxLines` lines) to stderr.
+  dumpOutput(reason, maxLines = 400) {
+    const lines = this.output().split('\n');
+    const shown = lines.length > maxLines
+        ? [`... (${lines.length - maxLines} earlier lines omitted)`, ...lines.slice(-maxLines)]
+        : lines;
+    process.stderr.write(
+        `\n----- ${this.name} (data dir ${this.dataDir}) output, ${reason} -----\n` +
+        `${shown.join('\n')}\n----- end of ${this.name} output -----\n`);
+  }
+
+  async start({ timeoutMs = 30000 } = {}) {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    // The ports file is rewritten at each start; never read the previous one.
+    fs.rmSync(this.portsFile, { force: true });
+    this.ports = null;
+    this.exit = null;
+    this.expectExit = false;
+    this.starts += 1;
+    const args = [
+      '--data-dir', this.dataDir,
+      '--otlp-grpc-addr', '127.0.0.1:0',
+      '--otlp-http-addr', '127.0.0.1:0',
+      '--query-http-addr', '127.0.0.1:0',
+      '--admin-http-addr', '127.0.0.1:0',
+      '--ports-file', this.portsFile,
+    ];
+    if (this.uiDir) args.push('--ui-dir', this.uiDir);
+    args.push(...this.extraArgs);
+    this.appendLog('', `===== start #${this.starts}: spanvault ${args.join(' ')}\n`);
+    const child = spawn(binaryPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout.on('data', (d) => this.appendLog('', d));
+    child.stderr.on('data', (d) => this.appendLog('[stderr] ', d));
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        this.appendLog('', `===== exited: code=${code} signal=${signal}\n`);
+        if (!this.expectExit) this.dumpOutput(`died unexpectedly (code=${code} signal=${signal})`);
+        resolve(this.exit);
+      });
+    });
+    child.on('error', (e) => this.appendLog('[spawn error] ', `${e.stack || e}\n`));
+    try {
+      this.ports = await waitFor(() => {
+        if (this.exit) {
+          throw new Error(`spanvault exited during start-up: ${JSON.stringify(this.exit)}`);
+        }
+        if (!fs.existsSync(this.portsFile)) return null;
+        const ports = JSON.parse(fs.readFileSync(this.portsFile, 'utf8'));
+        return PORT_KEYS.every((k) => typeof ports[k] === 'string') ? ports : null;
+      }, { timeoutMs, what: `${this.name} to write its ports file` });
+    } catch (e) {
+      this.dumpOutput('failed to start');
+      if (this.running) await this.kill();
+      throw e;
+    }
+    return this;
+  }
+
+  portsOrThrow() {
+    if (!this.ports) throw new Error(`${this.name} is not started`);
+    return this.ports;
+  }
+
+  get queryUrl() { return `http://${this.portsOrThrow().query_http}`; }
+  get adminUrl() { return `http://${this.portsOrThrow().admin_http}`; }
+  get otlpHttpUrl() { return `http://${this.portsOrThrow().otlp_http}`; }
+  get otlpGrpcAddress() { return this.portsOrThrow().otlp_grpc; }
+
+  // SIGTERM, wait for the exit and require exit code 0 (graceful shutdown).
+  async stop({ timeoutMs = 30000 } = {}) {
+    if (!this.running) throw new Error(`${this.name} is not running`);
+    this.expectExit = true;
+    this.child.kill('SIGTERM');
+    const exit = await withTimeout(this.exited, timeoutMs,
+                                   `${this.name} to exit after SIGTERM`);
+    if (exit.code !== 0) {
+      this.dumpOutput('non-zero exit after SIGTERM');
+      throw new Error(`${this.name} exited with ${JSON.stringify(exit)} after SIGTERM, want code 0`);
+    }
+    return exit;
+  }
+
+  // SIGKILL (a crash), wait for the exit.
+  async kill() {
+    if (!this.running) return this.exit;
+    this.expectExit = true;
+    this.child.kill('SIGKILL');
+    return withTimeout(this.exited, 30000, `${this.name} to die after SIGKILL`);
+  }
+
+  // For `after` hooks: stop gracefully if still running (asserting exit 0), then remove the
+  // data directory.
+  async close() {
+    try {
+      if (this.running) await this.stop();
+    } finally {
+      registry.delete(this);
+      if (this.running) await this.kill();
+      fs.rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function startServer(options) {
+  const server = new SpanvaultServer(options);
+  await server.start();
+  return server;
+}
+
+function dumpAllServerOutput(reason) {
+  for (const server of registry) server.dumpOutput(reason);
+}
+
+module.exports = { SpanvaultServer, startServer, dumpAllServerOutput, artifactsDir, PORT_KEYS };
