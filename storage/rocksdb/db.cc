@@ -37,7 +37,11 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
           {"spans", spans},
           {"summaries", summaries},
           {"index", TableOptions(/*bloom=*/false, 32)},
-          {"catalog", TableOptions(/*bloom=*/false, 4)}};
+          {"catalog", TableOptions(/*bloom=*/false, 4)},
+          {"pending", TableOptions(/*bloom=*/true, 8)},
+          {"decisions", TableOptions(/*bloom=*/true, 8)},
+          {"decision_log", TableOptions(/*bloom=*/false, 4)},
+          {"rules", TableOptions(/*bloom=*/false, 1)}};
 }
 
 absl::Status CheckFormat(rocksdb::DB& db) {
@@ -84,6 +88,10 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path) {
   out->summaries = raw[2];
   out->index = raw[3];
   out->catalog = raw[4];
+  out->pending = raw[5];
+  out->decisions = raw[6];
+  out->decision_log = raw[7];
+  out->rules = raw[8];
   absl::Status format = CheckFormat(*out->db);
   if (!format.ok()) return format;
   return out;

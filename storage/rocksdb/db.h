@@ -24,6 +24,11 @@ struct RocksDb {
   rocksdb::ColumnFamilyHandle* summaries = nullptr;
   rocksdb::ColumnFamilyHandle* index = nullptr;
   rocksdb::ColumnFamilyHandle* catalog = nullptr;
+  // Tail sampling: pending traces, remembered decisions (and their time order), runtime rules.
+  rocksdb::ColumnFamilyHandle* pending = nullptr;
+  rocksdb::ColumnFamilyHandle* decisions = nullptr;
+  rocksdb::ColumnFamilyHandle* decision_log = nullptr;
+  rocksdb::ColumnFamilyHandle* rules = nullptr;
 };
 
 // Opens or creates the database at `path` (the directory is created). kUnavailable when it
