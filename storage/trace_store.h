@@ -8,11 +8,31 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/metrics.h"
 #include "common/span_sink.h"
 #include "storage/trace_reader.h"
 
 namespace spanvault {
+
+class KeyRing;
+
+// The tail sampler's state of one undecided trace.
+struct PendingTrace {
+  TraceId trace_id;
+  absl::Time first_seen;  // when its first span arrived
+  absl::Time last_seen;   // when its latest span arrived
+  bool root_seen = false;
+  int64_t span_count = 0;
+  int64_t bytes = 0;  // serialized span bytes
+};
+
+struct SamplingDecision {
+  TraceId trace_id;
+  bool keep = false;
+  std::string policy;  // the policy that decided; tagged on a kept trace as `sampling.policy`
+  absl::Time decided_at;
+};
 
 // Thread-safe.
 class TraceStore : public SpanSink, public TraceReader {
@@ -22,6 +42,31 @@ class TraceStore : public SpanSink, public TraceReader {
   virtual void Shutdown() = 0;
   // Bytes the store occupies on disk (0 for memory).
   virtual uint64_t BytesOnDisk() = 0;
+
+  // --- Durable tail sampling (DESIGN.md §5). Consume() stores spans as decided and kept. ---
+
+  // Stores the spans of `batch`, whose traces are not decided yet, and the sampler's new state
+  // `states` of those traces, in one atomic write: the spans are readable by trace id but get
+  // no index entries and no summary, so search does not find them. `done` as for Consume.
+  virtual void ConsumePending(SpanBatch batch, std::vector<PendingTrace> states,
+                              SpanSinkDone done) = 0;
+
+  // Applies decisions, after every write queued before: keep indexes every stored span of the
+  // trace, writes its summary and tags its root span (or earliest span) with the attribute
+  // `sampling.policy`; drop deletes the trace's spans, unless the trace was kept before (then
+  // the spans are indexed as late spans of a kept trace). Both remove the pending state and
+  // remember the decision. `done` runs once all of it is durable.
+  virtual void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) = 0;
+
+  // Every pending trace's state, as last written (for the sampler after a restart).
+  virtual absl::StatusOr<std::vector<PendingTrace>> LoadPending() = 0;
+  // The newest decisions made at or after `since`, at most `limit`, oldest first.
+  virtual absl::StatusOr<std::vector<SamplingDecision>> LoadDecisions(absl::Time since,
+                                                                      size_t limit) = 0;
+  // Forgets the decisions made before `before`.
+  virtual absl::Status ForgetDecisions(absl::Time before) = 0;
+  // True while the trace has spans waiting for a sampling decision.
+  virtual absl::StatusOr<bool> IsPending(const TraceId& trace_id) = 0;
 };
 
 struct TraceStoreOptions {
@@ -37,12 +82,19 @@ struct TraceStoreOptions {
   // Most candidates a search verifies one by one when the indexes alone cannot answer it
   // (non-indexed tags, several conditions). Default: 20,000.
   int max_scan_candidates = 20000;
+  // Keys every RocksDB file is encrypted with (storage/crypto/key_file.h loads them; the
+  // newest encrypts new files). Required for RocksDB unless testing_no_encryption.
+  std::shared_ptr<const KeyRing> encryption_keys;
+  // Tests only: RocksDB files in plaintext. Default: false.
+  bool testing_no_encryption = false;
 };
 
 // The in-memory reference store (tests, and the conformance suite's baseline).
 std::unique_ptr<TraceStore> NewMemoryTraceStore(const TraceStoreOptions& options);
 
-// Opens (or creates) the RocksDB store at options.path. kInvalidArgument for bad options;
+// Opens (or creates) the RocksDB store at options.path. kInvalidArgument for bad options (no
+// path; no keys without testing_no_encryption); kFailedPrecondition for the wrong keys or an
+// encrypted directory opened without encryption or the reverse (nothing on disk changes);
 // kUnavailable / kDataLoss when the database cannot be opened.
 absl::StatusOr<std::unique_ptr<TraceStore>> OpenRocksDbTraceStore(const TraceStoreOptions& options);
 

@@ -43,14 +43,50 @@ class MemoryTraceStore final : public TraceStore {
   absl::StatusOr<std::vector<TraceSummary>> GetSummaries(const std::vector<TraceId>& ids) override
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  void ConsumePending(SpanBatch batch, std::vector<PendingTrace> states, SpanSinkDone done) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::vector<PendingTrace>> LoadPending() override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::vector<SamplingDecision>> LoadDecisions(absl::Time since,
+                                                              size_t limit) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status ForgetDecisions(absl::Time before) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<bool> IsPending(const TraceId& trace_id) override ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   using Trace = std::map<std::string, StoredSpan>;  // by span id
 
+  // Stores the spans of `batch`; with `index`, also catalogues them.
+  void StoreLocked(const SpanBatch& batch, bool index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void KeepLocked(const SamplingDecision& decision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   absl::Mutex mu_;
+  absl::flat_hash_map<TraceId, PendingTrace> pending_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<TraceId, SamplingDecision> decisions_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<TraceId, Trace> traces_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::set<Operation>> catalogue_ ABSL_GUARDED_BY(mu_);
 };
+
+void MemoryTraceStore::StoreLocked(const SpanBatch& batch, bool index) {
+  for (const auto& rs : batch.request().resource_spans()) {
+    std::string service = ServiceName(rs.resource());
+    for (const auto& ss : rs.scope_spans()) {
+      auto record = std::make_shared<const ResourceRecord>(MakeResourceRecord(rs, ss));
+      uint64_t key = ResourceRecordKey(record->SerializeAsString());
+      for (const auto& span : ss.spans()) {
+        auto id = TraceId::FromBytes(span.trace_id());
+        if (!id.ok()) continue;  // receivers validate; never store an unreadable id
+        auto& stored = traces_[*id];
+        if (stored.count(span.span_id())) continue;  // a retried export
+        stored[span.span_id()] = StoredSpan{record, key, span};
+        if (index)
+          catalogue_[service].insert({span.name(), std::string(SpanKindName(span.kind()))});
+      }
+    }
+  }
+}
 
 void MemoryTraceStore::Consume(SpanBatch batch, SpanSinkDone done) {
   {
@@ -59,21 +95,95 @@ void MemoryTraceStore::Consume(SpanBatch batch, SpanSinkDone done) {
       std::move(done)(absl::UnavailableError("store is shut down"));
       return;
     }
-    for (const auto& rs : batch.request().resource_spans()) {
-      std::string service = ServiceName(rs.resource());
-      for (const auto& ss : rs.scope_spans()) {
-        auto record = std::make_shared<const ResourceRecord>(MakeResourceRecord(rs, ss));
-        uint64_t key = ResourceRecordKey(record->SerializeAsString());
-        for (const auto& span : ss.spans()) {
-          auto id = TraceId::FromBytes(span.trace_id());
-          if (!id.ok()) continue;  // receivers validate; never store an unreadable id
-          traces_[*id][span.span_id()] = StoredSpan{record, key, span};
-          catalogue_[service].insert({span.name(), std::string(SpanKindName(span.kind()))});
-        }
+    StoreLocked(batch, /*index=*/true);
+  }
+  std::move(done)(absl::OkStatus());
+}
+
+void MemoryTraceStore::ConsumePending(SpanBatch batch, std::vector<PendingTrace> states,
+                                      SpanSinkDone done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) {
+      std::move(done)(absl::UnavailableError("store is shut down"));
+      return;
+    }
+    StoreLocked(batch, /*index=*/false);
+    for (auto& state : states) pending_[state.trace_id] = std::move(state);
+  }
+  std::move(done)(absl::OkStatus());
+}
+
+void MemoryTraceStore::KeepLocked(const SamplingDecision& decision) {
+  auto it = traces_.find(decision.trace_id);
+  if (it == traces_.end()) return;
+  StoredSpan* root = nullptr;
+  for (auto& [span_id, stored] : it->second) {
+    catalogue_[ServiceName(stored.resource->resource())].insert(
+        {stored.span.name(), std::string(SpanKindName(stored.span.kind()))});
+    bool is_root = stored.span.parent_span_id().empty();
+    if (root == nullptr || (is_root && !root->span.parent_span_id().empty()) ||
+        (is_root == root->span.parent_span_id().empty() &&
+         stored.span.start_time_unix_nano() < root->span.start_time_unix_nano())) {
+      root = &stored;
+    }
+  }
+  auto* tag = root->span.add_attributes();
+  tag->set_key("sampling.policy");
+  tag->mutable_value()->set_string_value(decision.policy);
+}
+
+void MemoryTraceStore::Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) {
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& decision : decisions) {
+      auto previous = decisions_.find(decision.trace_id);
+      if (!decision.keep && previous != decisions_.end() && previous->second.keep) {
+        decision.keep = true;  // never delete what was kept
+        decision.policy = "kept earlier";
       }
+      if (decision.keep) {
+        KeepLocked(decision);
+      } else {
+        traces_.erase(decision.trace_id);
+      }
+      pending_.erase(decision.trace_id);
+      decisions_[decision.trace_id] = decision;
     }
   }
   std::move(done)(absl::OkStatus());
+}
+
+absl::StatusOr<std::vector<PendingTrace>> MemoryTraceStore::LoadPending() {
+  absl::MutexLock lock(&mu_);
+  std::vector<PendingTrace> out;
+  for (const auto& [id, state] : pending_) out.push_back(state);
+  return out;
+}
+
+absl::StatusOr<std::vector<SamplingDecision>> MemoryTraceStore::LoadDecisions(absl::Time since,
+                                                                              size_t limit) {
+  absl::MutexLock lock(&mu_);
+  std::vector<SamplingDecision> out;
+  for (const auto& [id, d] : decisions_) {
+    if (d.decided_at >= since) out.push_back(d);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.decided_at != b.decided_at ? a.decided_at < b.decided_at : a.trace_id < b.trace_id;
+  });
+  if (out.size() > limit) out.erase(out.begin(), out.end() - limit);
+  return out;
+}
+
+absl::Status MemoryTraceStore::ForgetDecisions(absl::Time before) {
+  absl::MutexLock lock(&mu_);
+  absl::erase_if(decisions_, [&](const auto& entry) { return entry.second.decided_at < before; });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> MemoryTraceStore::IsPending(const TraceId& trace_id) {
+  absl::MutexLock lock(&mu_);
+  return pending_.contains(trace_id);
 }
 
 absl::StatusOr<std::vector<std::string>> MemoryTraceStore::GetServices() {
@@ -113,6 +223,7 @@ absl::StatusOr<std::vector<TraceId>> MemoryTraceStore::FindTraceIds(const TraceQ
   absl::MutexLock lock(&mu_);
   std::vector<std::pair<uint64_t, TraceId>> matches;  // (newest matching start, id)
   for (const auto& [id, trace] : traces_) {
+    if (pending_.contains(id)) continue;  // undecided traces are not searchable
     std::optional<uint64_t> newest;
     for (const auto& [span_id, stored] : trace) {
       if (SpanMatches(query, stored.resource->resource(), stored.span)) {
@@ -138,7 +249,7 @@ absl::StatusOr<std::vector<TraceSummary>> MemoryTraceStore::GetSummaries(
   std::vector<TraceSummary> out;
   for (const auto& id : ids) {
     auto it = traces_.find(id);
-    if (it == traces_.end()) continue;
+    if (it == traces_.end() || pending_.contains(id)) continue;
     SummaryRecord summary;
     for (const auto& [span_id, stored] : it->second) {
       AddSpanToSummary(ServiceName(stored.resource->resource()), stored.span, &summary);

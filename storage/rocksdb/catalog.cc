@@ -7,6 +7,13 @@ bool Catalog::Add(const std::string& service, const std::string& operation, int 
   return entries_[service].emplace(operation, span_kind).second;
 }
 
+bool Catalog::Contains(const std::string& service, const std::string& operation,
+                       int span_kind) const {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(service);
+  return it != entries_.end() && it->second.count({operation, span_kind}) > 0;
+}
+
 std::vector<std::string> Catalog::Services() const {
   absl::MutexLock lock(&mu_);
   std::vector<std::string> out;

@@ -19,6 +19,8 @@ class Catalog {
   // Adds an entry; true if it was not known before (the caller then persists it).
   bool Add(const std::string& service, const std::string& operation, int span_kind)
       ABSL_LOCKS_EXCLUDED(mu_);
+  bool Contains(const std::string& service, const std::string& operation, int span_kind) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<std::string> Services() const ABSL_LOCKS_EXCLUDED(mu_);
   // Sorted by name then kind; `span_kind` "" means every kind.
   std::vector<Operation> Operations(const std::string& service, const std::string& span_kind) const

@@ -6,6 +6,8 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
+#include "storage/crypto/store_encryption.h"
+#include "storage/rocksdb/info_logger.h"
 #include "storage/rocksdb/key_codec.h"
 #include "storage/rocksdb/rocks_status.h"
 #include "storage/rocksdb/summary_merge.h"
@@ -54,8 +56,8 @@ absl::Status CheckFormat(rocksdb::DB& db) {
   }
   if (!s.ok()) return FromRocks(s, "reading the format version");
   if (version != kFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data directory has storage format ", version, ", this build reads ", kFormatVersion));
+    return absl::FailedPreconditionError(absl::StrCat("data directory has storage format ", version,
+                                                      ", this build reads ", kFormatVersion));
   }
   return absl::OkStatus();
 }
@@ -67,11 +69,24 @@ RocksDb::~RocksDb() {
   if (db) static_cast<void>(db->Close());  // the DB is going away either way
 }
 
-absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path) {
+absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
+                                                     const RocksDbOptions& db_options) {
+  if (db_options.encryption_keys == nullptr && !db_options.testing_no_encryption) {
+    return absl::InvalidArgumentError(
+        "the RocksDB store needs encryption keys (or testing_no_encryption in tests)");
+  }
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", path, ": ", ec.message()));
+  // Checked before RocksDB touches the directory, so a wrong key changes nothing on disk.
+  auto store_env = PrepareStoreEnv(
+      path, db_options.testing_no_encryption ? nullptr : db_options.encryption_keys);
+  if (!store_env.ok()) return store_env.status();
   rocksdb::DBOptions options;
+  options.env = store_env->env ? store_env->env.get() : rocksdb::Env::Default();
+  // No LOG file: it would bypass the encryption (see info_logger.h).
+  options.info_log = NewSpdlogInfoLogger();
+  options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.max_background_jobs = 2;
@@ -82,6 +97,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path) {
   rocksdb::Status s = rocksdb::DB::Open(options, path, Descriptors(), &raw, &raw_db);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening the database in ", path));
   auto out = std::make_unique<RocksDb>();
+  out->env = std::move(store_env->env);
   out->db.reset(raw_db);
   for (auto* h : raw) out->handles.emplace_back(h);
   out->spans = raw[1];
@@ -94,10 +110,14 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path) {
   out->rules = raw[8];
   absl::Status format = CheckFormat(*out->db);
   if (!format.ok()) return format;
+  absl::Status marker = WriteEncryptionMarker(path, store_env->marker);
+  if (!marker.ok()) return marker;
   return out;
 }
 
-absl::StatusOr<otlp::TracesData> ReadTrace(RocksDb& db, const TraceId& trace_id) {
+absl::Status ForEachTraceRecord(RocksDb& db, const TraceId& trace_id,
+                                const std::function<void(uint64_t, ResourceRecord)>& on_resource,
+                                const std::function<void(std::string_view, SpanRecord)>& on_span) {
   std::string prefix(trace_id.bytes());
   rocksdb::ReadOptions read;
   std::string upper = prefix;
@@ -105,8 +125,6 @@ absl::StatusOr<otlp::TracesData> ReadTrace(RocksDb& db, const TraceId& trace_id)
   rocksdb::Slice upper_slice(upper);
   read.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(read, db.spans));
-  TraceAssembler assembler;
-  bool any_span = false;
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     rocksdb::Slice key = it->key();
     if (key.size() != 25) continue;
@@ -115,18 +133,29 @@ absl::StatusOr<otlp::TracesData> ReadTrace(RocksDb& db, const TraceId& trace_id)
       if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
         return absl::DataLossError("a stored resource record does not parse");
       }
-      assembler.AddResource(keys::GetBigEndian64(std::string_view(key.data() + 17, 8)),
-                            std::move(record));
+      on_resource(keys::GetBigEndian64(std::string_view(key.data() + 17, 8)), std::move(record));
     } else if (key[16] == keys::kSpanTag) {
       SpanRecord record;
       if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
         return absl::DataLossError("a stored span record does not parse");
       }
-      assembler.AddSpan(record.resource_key(), std::move(*record.mutable_span()));
-      any_span = true;
+      on_span(std::string_view(key.data(), key.size()), std::move(record));
     }
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "reading a trace");
+  return FromRocks(it->status(), "reading a trace");
+}
+
+absl::StatusOr<otlp::TracesData> ReadTrace(RocksDb& db, const TraceId& trace_id) {
+  TraceAssembler assembler;
+  bool any_span = false;
+  absl::Status s = ForEachTraceRecord(
+      db, trace_id,
+      [&](uint64_t key, ResourceRecord record) { assembler.AddResource(key, std::move(record)); },
+      [&](std::string_view, SpanRecord record) {
+        assembler.AddSpan(record.resource_key(), std::move(*record.mutable_span()));
+        any_span = true;
+      });
+  if (!s.ok()) return s;
   if (!any_span) return absl::NotFoundError("trace not found");
   return std::move(assembler).Build();
 }

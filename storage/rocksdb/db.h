@@ -2,6 +2,7 @@
 
 // RocksDb: the opened database and its column families (layout in key_codec.h).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "common/ids.h"
 #include "common/otlp_util.h"
 #include "rocksdb/db.h"
+#include "storage/crypto/key_ring.h"
+#include "storage/trace_records.h"
 
 namespace spanvault {
 
@@ -18,6 +21,8 @@ namespace spanvault {
 struct RocksDb {
   ~RocksDb();
 
+  // The encrypted Env (null in plaintext test mode); declared first so it outlives the DB.
+  std::unique_ptr<rocksdb::Env> env;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> handles;
   rocksdb::ColumnFamilyHandle* spans = nullptr;
@@ -31,10 +36,29 @@ struct RocksDb {
   rocksdb::ColumnFamilyHandle* rules = nullptr;
 };
 
-// Opens or creates the database at `path` (the directory is created). kUnavailable when it
-// cannot be opened (locked by another process, I/O error), kDataLoss when it is corrupt,
-// kFailedPrecondition when it was written by an incompatible format version.
-absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path);
+struct RocksDbOptions {
+  // Every file is encrypted with these keys (storage/crypto/aes_ctr_provider.h). Required
+  // unless testing_no_encryption.
+  std::shared_ptr<const KeyRing> encryption_keys;
+  // Tests only: plaintext files (the plaintext hunt's negative control). Default: false.
+  bool testing_no_encryption = false;
+};
+
+// Opens or creates the database at `path` (the directory is created). kInvalidArgument when
+// `options` has no keys and is not testing_no_encryption. kFailedPrecondition when the
+// directory is encrypted and the options are not (or the reverse), when the keys are wrong or
+// miss a key id the files use (nothing on disk is changed then), or when it was written by an
+// incompatible format version. kUnavailable when it cannot be opened (locked by another
+// process, I/O error), kDataLoss when it is corrupt.
+absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
+                                                     const RocksDbOptions& options);
+
+// Calls `on_resource(resource_key, record)` and `on_span(key, record)` for every record stored
+// under the trace (one prefix scan; resources come before spans). kDataLoss for a record that
+// does not parse.
+absl::Status ForEachTraceRecord(RocksDb& db, const TraceId& trace_id,
+                                const std::function<void(uint64_t, ResourceRecord)>& on_resource,
+                                const std::function<void(std::string_view, SpanRecord)>& on_span);
 
 // Reads every record of one trace (one prefix scan). kNotFound when it has no span.
 absl::StatusOr<otlp::TracesData> ReadTrace(RocksDb& db, const TraceId& trace_id);

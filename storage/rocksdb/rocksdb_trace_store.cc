@@ -1,25 +1,23 @@
 // RocksDbTraceStore: the RocksDB-backed TraceStore (layout in key_codec.h).
 //
-// Writes go through one writer thread: Consume() queues a batch and returns; the writer takes
-// every queued batch, turns them into one rocksdb::WriteBatch (group commit), writes it with
-// the WAL on, and only then calls each batch's `done`. Being the only writer also makes the
-// retry check simple: a span whose key already exists is a retried export and is skipped, so
-// the summary (a merge operand per trace) counts each span once.
+// Writes go through one writer thread: Consume(), ConsumePending() and Decide() queue an
+// operation and return; the writer takes every queued operation, turns consecutive span writes
+// into one rocksdb::WriteBatch (group commit), writes it with the WAL on, and only then calls
+// each operation's `done`. Decisions read the trace as committed, so the span writes queued
+// before them are committed first. Being the only writer also makes the retry check simple: a
+// span whose key already exists is a retried export and is skipped.
 
-#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "rocksdb/write_batch.h"
+#include "storage/rocksdb/batch_builder.h"
 #include "storage/rocksdb/catalog.h"
 #include "storage/rocksdb/db.h"
-#include "storage/rocksdb/index_builder.h"
 #include "storage/rocksdb/key_codec.h"
 #include "storage/rocksdb/rocks_status.h"
 #include "storage/rocksdb/trace_search.h"
@@ -29,32 +27,25 @@
 namespace spanvault {
 namespace {
 
-// One span on its way into a WriteBatch.
-struct SpanRef {
-  TraceId trace;
-  const std::string* service;
-  const otlp::Resource* resource;
-  uint64_t resource_key;
-  const std::string* resource_bytes;
-  const otlp::Span* span;
+// One queued write.
+struct WriteOp {
+  enum class Kind { kIndexed, kPending, kDecide };
+  Kind kind = Kind::kIndexed;
+  SpanBatch batch;
+  std::vector<PendingTrace> states;
+  std::vector<SamplingDecision> decisions;
+  SpanSinkDone done;
 };
 
-// Serializes a SpanRecord without copying the span into one: field 1 (fixed64) then field 2
-// (the span, length-delimited).
-std::string EncodeSpanRecord(uint64_t resource_key, const otlp::Span& span) {
-  std::string body = span.SerializeAsString();
-  std::string out;
-  out.push_back(0x09);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(resource_key >> (8 * i)));
-  out.push_back(0x12);
-  size_t n = body.size();
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>(n | 0x80));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-  out.append(body);
-  return out;
+PendingTrace FromRecord(const TraceId& id, const spanvault::storage::v1::PendingRecord& r) {
+  PendingTrace t;
+  t.trace_id = id;
+  t.first_seen = absl::FromUnixNanos(static_cast<int64_t>(r.first_seen_unix_nano()));
+  t.last_seen = absl::FromUnixNanos(static_cast<int64_t>(r.last_seen_unix_nano()));
+  t.root_seen = r.root_seen();
+  t.span_count = r.span_count();
+  t.bytes = r.bytes();
+  return t;
 }
 
 class RocksDbTraceStore final : public TraceStore {
@@ -67,7 +58,17 @@ class RocksDbTraceStore final : public TraceStore {
   ~RocksDbTraceStore() override { Shutdown(); }
 
   absl::Status Start();
-  void Consume(SpanBatch batch, SpanSinkDone done) override ABSL_LOCKS_EXCLUDED(mu_);
+  void Consume(SpanBatch batch, SpanSinkDone done) override {
+    Enqueue(WriteOp{WriteOp::Kind::kIndexed, std::move(batch), {}, {}, std::move(done)});
+  }
+  void ConsumePending(SpanBatch batch, std::vector<PendingTrace> states,
+                      SpanSinkDone done) override {
+    Enqueue(
+        WriteOp{WriteOp::Kind::kPending, std::move(batch), std::move(states), {}, std::move(done)});
+  }
+  void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) override {
+    Enqueue(WriteOp{WriteOp::Kind::kDecide, {}, {}, std::move(decisions), std::move(done)});
+  }
   void Shutdown() override ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t BytesOnDisk() override;
 
@@ -84,18 +85,21 @@ class RocksDbTraceStore final : public TraceStore {
   }
   absl::StatusOr<std::vector<TraceSummary>> GetSummaries(const std::vector<TraceId>& ids) override;
 
- private:
-  struct Pending {
-    SpanBatch batch;
-    SpanSinkDone done;
-  };
+  absl::StatusOr<std::vector<PendingTrace>> LoadPending() override;
+  absl::StatusOr<std::vector<SamplingDecision>> LoadDecisions(absl::Time since,
+                                                              size_t limit) override;
+  absl::Status ForgetDecisions(absl::Time before) override;
+  absl::StatusOr<bool> IsPending(const TraceId& trace_id) override;
 
+ private:
   absl::Status LoadCatalog();
+  void Enqueue(WriteOp op) ABSL_LOCKS_EXCLUDED(mu_);
   void WriterLoop() ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status WriteGroup(const std::vector<Pending>& group);
-  std::vector<SpanRef> CollectSpans(const std::vector<Pending>& group,
-                                    std::deque<std::string>* strings);
-  absl::StatusOr<std::vector<bool>> ExistingSpans(const std::vector<SpanRef>& spans);
+  std::vector<WriteOp> TakeGroup() ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes `ops` (no decisions) in one batch and answers them.
+  void WriteSpans(std::vector<WriteOp*>& ops);
+  void WriteDecisions(WriteOp& op);
+  absl::StatusOr<SamplingDecision> ReadDecision(const TraceId& trace);
 
   // Constant after construction.
   const TraceStoreOptions options_;
@@ -106,7 +110,7 @@ class RocksDbTraceStore final : public TraceStore {
   std::thread writer_;
 
   absl::Mutex mu_;
-  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<WriteOp> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_spans_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
@@ -132,125 +136,85 @@ absl::Status RocksDbTraceStore::LoadCatalog() {
   return FromRocks(it->status(), "loading the catalogue");
 }
 
-void RocksDbTraceStore::Consume(SpanBatch batch, SpanSinkDone done) {
+void RocksDbTraceStore::Enqueue(WriteOp op) {
   absl::Status rejected;
   {
     absl::MutexLock lock(&mu_);
+    size_t spans = op.batch.span_count();
     if (stopping_) {
       rejected = absl::UnavailableError("spanvault is shutting down; retry later");
-    } else if (queued_spans_ > 0 && queued_spans_ + batch.span_count() > options_.max_pending_spans) {
+    } else if (spans > 0 && queued_spans_ > 0 &&
+               queued_spans_ + spans > options_.max_pending_spans) {
       rejected = absl::ResourceExhaustedError(absl::StrCat(
           "ingest queue is full (", queued_spans_, " spans waiting to be written); retry later"));
     } else {
-      queued_spans_ += batch.span_count();
-      queue_.push_back(Pending{std::move(batch), std::move(done)});
+      queued_spans_ += spans;
+      queue_.push_back(std::move(op));
       return;
     }
   }
-  std::move(done)(rejected);
+  std::move(op.done)(rejected);
+}
+
+std::vector<WriteOp> RocksDbTraceStore::TakeGroup() {
+  constexpr uint64_t kMaxGroupSpans = 50000;
+  std::vector<WriteOp> group;
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](RocksDbTraceStore* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+        return !self->queue_.empty() || self->stopping_;
+      },
+      this));
+  uint64_t group_spans = 0;
+  while (!queue_.empty() && (group.empty() || group_spans < kMaxGroupSpans)) {
+    group_spans += queue_.front().batch.span_count();
+    group.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  queued_spans_ -= group_spans;
+  return group;
 }
 
 void RocksDbTraceStore::WriterLoop() {
-  constexpr uint64_t kMaxGroupSpans = 50000;
   while (true) {
-    std::vector<Pending> group;
-    uint64_t group_spans = 0;
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](RocksDbTraceStore* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return !self->queue_.empty() || self->stopping_;
-          },
-          this));
-      if (queue_.empty()) return;  // stopping and drained
-      while (!queue_.empty() && (group.empty() || group_spans < kMaxGroupSpans)) {
-        group_spans += queue_.front().batch.span_count();
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+    std::vector<WriteOp> group = TakeGroup();
+    if (group.empty()) return;  // stopping and drained
+    std::vector<WriteOp*> spans;
+    for (auto& op : group) {
+      if (op.kind != WriteOp::Kind::kDecide) {
+        spans.push_back(&op);
+        continue;
       }
-      queued_spans_ -= group_spans;
+      WriteSpans(spans);  // a decision reads what was written before it
+      WriteDecisions(op);
     }
-    absl::Status status = WriteGroup(group);
-    for (auto& pending : group) std::move(pending.done)(status);
+    WriteSpans(spans);
   }
 }
 
-std::vector<SpanRef> RocksDbTraceStore::CollectSpans(const std::vector<Pending>& group,
-                                                     std::deque<std::string>* strings) {
-  std::vector<SpanRef> spans;
-  for (const auto& pending : group) {
-    for (const auto& rs : pending.batch.request().resource_spans()) {
-      const std::string* service = &strings->emplace_back(ServiceName(rs.resource()));
-      for (const auto& ss : rs.scope_spans()) {
-        const std::string* bytes =
-            &strings->emplace_back(MakeResourceRecord(rs, ss).SerializeAsString());
-        uint64_t key = ResourceRecordKey(*bytes);
-        for (const auto& span : ss.spans()) {
-          auto trace = TraceId::FromBytes(span.trace_id());
-          if (!trace.ok() || !IsValidSpanId(span.span_id())) continue;  // receivers validate
-          spans.push_back(SpanRef{*trace, service, &rs.resource(), key, bytes, &span});
-        }
-      }
-    }
+void RocksDbTraceStore::WriteSpans(std::vector<WriteOp*>& ops) {
+  if (ops.empty()) return;
+  BatchBuilder builder(*db_, catalog_, indexed_);
+  absl::Status status;
+  for (WriteOp* op : ops) {
+    status = builder.AddSpans(op->batch, op->kind == WriteOp::Kind::kIndexed);
+    if (!status.ok()) break;
+    for (const auto& state : op->states) builder.AddPendingState(state);
   }
-  return spans;
+  if (status.ok()) status = builder.Commit(options_.sync_writes);
+  for (WriteOp* op : ops) std::move(op->done)(status);
+  ops.clear();
 }
 
-absl::StatusOr<std::vector<bool>> RocksDbTraceStore::ExistingSpans(
-    const std::vector<SpanRef>& spans) {
-  std::vector<std::string> keys;
-  keys.reserve(spans.size());
-  for (const auto& s : spans) keys.push_back(keys::SpanKey(s.trace, s.span->span_id()));
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  db_->db->MultiGet(rocksdb::ReadOptions(), db_->spans, slices.size(), slices.data(),
-                    values.data(), statuses.data());
-  std::vector<bool> exists(spans.size());
-  absl::flat_hash_set<std::string> in_group;
-  for (size_t i = 0; i < spans.size(); ++i) {
-    if (!statuses[i].ok() && !statuses[i].IsNotFound()) {
-      return FromRocks(statuses[i], "checking for retried spans");
-    }
-    exists[i] = statuses[i].ok() || !in_group.insert(keys[i]).second;
+void RocksDbTraceStore::WriteDecisions(WriteOp& op) {
+  BatchBuilder builder(*db_, catalog_, indexed_);
+  absl::Status status;
+  for (const auto& decision : op.decisions) {
+    status = builder.AddDecision(decision);
+    if (!status.ok()) break;
   }
-  return exists;
-}
-
-absl::Status RocksDbTraceStore::WriteGroup(const std::vector<Pending>& group) {
-  std::deque<std::string> strings;
-  std::vector<SpanRef> spans = CollectSpans(group, &strings);
-  auto exists = ExistingSpans(spans);
-  if (!exists.ok()) return exists.status();
-  rocksdb::WriteBatch batch;
-  IndexBuilder index(indexed_);
-  absl::flat_hash_map<TraceId, SummaryRecord> summaries;
-  absl::flat_hash_set<std::string> resources_written;
-  for (size_t i = 0; i < spans.size(); ++i) {
-    if ((*exists)[i]) continue;
-    const SpanRef& s = spans[i];
-    std::string resource_key = keys::ResourceKey(s.trace, s.resource_key);
-    if (resources_written.insert(resource_key).second) {
-      batch.Put(db_->spans, resource_key, *s.resource_bytes);
-    }
-    batch.Put(db_->spans, keys::SpanKey(s.trace, s.span->span_id()),
-              EncodeSpanRecord(s.resource_key, *s.span));
-    AddSpanToSummary(*s.service, *s.span, &summaries[s.trace]);
-    index.AddSpan(s.trace, *s.service, *s.resource, *s.span);
-    if (catalog_.Add(*s.service, s.span->name(), s.span->kind())) {
-      batch.Put(db_->catalog, keys::CatalogKey(*s.service, s.span->name(), s.span->kind()), "");
-    }
-  }
-  for (const auto& [trace, summary] : summaries) {
-    batch.Merge(db_->summaries, trace.bytes(), summary.SerializeAsString());
-  }
-  index.ForEach([&](const std::string& key, const std::string& value) {
-    batch.Put(db_->index, key, value);
-  });
-  if (batch.Count() == 0) return absl::OkStatus();
-  rocksdb::WriteOptions write;
-  write.sync = options_.sync_writes;
-  return FromRocks(db_->db->Write(write, &batch), "writing spans");
+  if (status.ok()) status = builder.Commit(options_.sync_writes);
+  std::move(op.done)(status);
 }
 
 absl::StatusOr<std::vector<TraceSummary>> RocksDbTraceStore::GetSummaries(
@@ -272,6 +236,84 @@ absl::StatusOr<std::vector<TraceSummary>> RocksDbTraceStore::GetSummaries(
     out.push_back(ToTraceSummary(ids[i], record));
   }
   return out;
+}
+
+absl::StatusOr<std::vector<PendingTrace>> RocksDbTraceStore::LoadPending() {
+  std::vector<PendingTrace> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->pending));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto id = TraceId::FromBytes(std::string_view(it->key().data(), it->key().size()));
+    spanvault::storage::v1::PendingRecord record;
+    if (!id.ok() ||
+        !record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("a stored pending-trace record does not parse");
+    }
+    out.push_back(FromRecord(*id, record));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "loading pending traces");
+  return out;
+}
+
+absl::StatusOr<SamplingDecision> RocksDbTraceStore::ReadDecision(const TraceId& trace) {
+  std::string value;
+  rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->decisions, trace.bytes(), &value);
+  if (!s.ok()) return FromRocks(s, "reading a sampling decision");
+  spanvault::storage::v1::DecisionRecord record;
+  if (!record.ParseFromString(value)) {
+    return absl::DataLossError("a stored sampling decision does not parse");
+  }
+  return SamplingDecision{trace, record.keep(), record.policy(),
+                          absl::FromUnixNanos(static_cast<int64_t>(record.decided_at_unix_nano()))};
+}
+
+absl::StatusOr<std::vector<SamplingDecision>> RocksDbTraceStore::LoadDecisions(absl::Time since,
+                                                                               size_t limit) {
+  std::string floor;
+  keys::PutBigEndian64(&floor,
+                       static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixNanos(since))));
+  std::vector<SamplingDecision> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(rocksdb::ReadOptions(), db_->decision_log));
+  for (it->SeekToLast(); it->Valid() && out.size() < limit; it->Prev()) {
+    if (it->key().size() != 24 || it->key().compare(floor) < 0) break;
+    auto id = TraceId::FromBytes(std::string_view(it->key().data() + 8, 16));
+    if (!id.ok()) continue;
+    auto decision = ReadDecision(*id);
+    if (absl::IsNotFound(decision.status())) continue;
+    if (!decision.ok()) return decision.status();
+    out.push_back(std::move(*decision));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "loading sampling decisions");
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+absl::Status RocksDbTraceStore::ForgetDecisions(absl::Time before) {
+  std::string end;
+  keys::PutBigEndian64(&end,
+                       static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixNanos(before))));
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(rocksdb::ReadOptions(), db_->decision_log));
+  for (it->SeekToFirst(); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    if (it->key().size() != 24) continue;
+    auto id = TraceId::FromBytes(std::string_view(it->key().data() + 8, 16));
+    if (!id.ok()) continue;
+    auto decision = ReadDecision(*id);
+    // A trace decided again later keeps its newer decision.
+    if (decision.ok() && decision->decided_at < before) batch.Delete(db_->decisions, id->bytes());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "expiring sampling decisions");
+  batch.DeleteRange(db_->decision_log, "", end);
+  return FromRocks(db_->db->Write(rocksdb::WriteOptions(), &batch), "expiring sampling decisions");
+}
+
+absl::StatusOr<bool> RocksDbTraceStore::IsPending(const TraceId& trace_id) {
+  std::string value;
+  rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->pending, trace_id.bytes(), &value);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return FromRocks(s, "reading a pending trace");
+  return true;
 }
 
 void RocksDbTraceStore::Shutdown() {
@@ -296,9 +338,13 @@ uint64_t RocksDbTraceStore::BytesOnDisk() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TraceStore>> OpenRocksDbTraceStore(const TraceStoreOptions& options) {
+absl::StatusOr<std::unique_ptr<TraceStore>> OpenRocksDbTraceStore(
+    const TraceStoreOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("the store needs a path");
-  auto db = OpenRocksDb(options.path);
+  RocksDbOptions db_options;
+  db_options.encryption_keys = options.encryption_keys;
+  db_options.testing_no_encryption = options.testing_no_encryption;
+  auto db = OpenRocksDb(options.path, db_options);
   if (!db.ok()) return db.status();
   auto store = std::make_unique<RocksDbTraceStore>(options, std::move(*db));
   absl::Status s = store->Start();

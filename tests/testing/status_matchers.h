@@ -33,6 +33,14 @@ MATCHER_P2(StatusIs, code, message_matcher, "has status code " + absl::StatusCod
          ::testing::ExplainMatchResult(message_matcher, std::string(s.message()), result_listener);
 }
 
+MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
+}
+
 }  // namespace spanvault::testing
 
 #define SV_ASSERT_OK(expr) ASSERT_THAT(expr, ::spanvault::testing::IsOk())

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/config.h"
@@ -14,6 +15,7 @@ namespace spanvault {
 namespace {
 
 using ::spanvault::testing::ConsumeAndWait;
+using ::spanvault::testing::IsOkAndHolds;
 using ::spanvault::testing::MakeBatch;
 using ::spanvault::testing::SpanHex;
 using ::spanvault::testing::StatusIs;
@@ -79,6 +81,26 @@ class TraceStoreTest : public ::testing::Test {
     store_.reset();
     store_ = factory_.Open();
     ASSERT_NE(store_, nullptr);
+  }
+  void IngestPending(const std::vector<TestSpan>& spans, std::vector<PendingTrace> states) {
+    absl::Notification done;
+    absl::Status result;
+    store_->ConsumePending(MakeBatch(spans), std::move(states), [&](absl::Status s) {
+      result = s;
+      done.Notify();
+    });
+    done.WaitForNotification();
+    SV_ASSERT_OK(result);
+  }
+  void Decide(std::vector<SamplingDecision> decisions) {
+    absl::Notification done;
+    absl::Status result;
+    store_->Decide(std::move(decisions), [&](absl::Status s) {
+      result = s;
+      done.Notify();
+    });
+    done.WaitForNotification();
+    SV_ASSERT_OK(result);
   }
   std::vector<std::string> Find(TraceQuery query) {
     auto ids = store_->FindTraceIds(query);
@@ -382,6 +404,154 @@ TYPED_TEST(TraceStoreTest, DurationSearchIsNewestFirstAcrossOperations) {
   EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(202)));
   q.search_depth = 10;
   EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(202), TraceHex(201)));
+}
+
+// --- Durable tail sampling -------------------------------------------------------------------
+
+PendingTrace Pending(uint64_t n, int spans, bool root) {
+  return PendingTrace{*TraceId::FromHex(TraceHex(n)),
+                      absl::FromUnixSeconds(1000),
+                      absl::FromUnixSeconds(1001),
+                      root,
+                      spans,
+                      100};
+}
+
+SamplingDecision Decision(uint64_t n, bool keep, int64_t at_seconds = 2000) {
+  return SamplingDecision{*TraceId::FromHex(TraceHex(n)), keep, keep ? "errors" : "",
+                          absl::FromUnixSeconds(at_seconds)};
+}
+
+TYPED_TEST(TraceStoreTest, PendingTracesAreReadableByIdButNotSearchable) {
+  SV_ASSERT_OK(
+      ConsumeAndWait(*this->store_, MakeBatch({{.trace_id = TraceHex(1), .span_id = SpanHex(1)}})));
+  absl::Notification written;
+  this->store_->ConsumePending(MakeBatch({{.service = "mes-api",
+                                           .trace_id = TraceHex(5),
+                                           .span_id = SpanHex(1),
+                                           .name = "orders process",
+                                           .start_unix_nano = kT0}}),
+                               {Pending(5, 1, true)}, [&](absl::Status s) {
+                                 EXPECT_TRUE(s.ok()) << s;
+                                 written.Notify();
+                               });
+  written.WaitForNotification();
+  this->Reopen();
+  SV_EXPECT_OK(this->store_->GetTrace(*TraceId::FromHex(TraceHex(5))));
+  EXPECT_THAT(this->store_->IsPending(*TraceId::FromHex(TraceHex(5))), IsOkAndHolds(true));
+  EXPECT_THAT(this->store_->IsPending(*TraceId::FromHex(TraceHex(1))), IsOkAndHolds(false));
+  TraceQuery q = this->Window();
+  q.service_name = "mes-api";
+  EXPECT_THAT(this->Find(q), IsEmpty());
+  auto summaries = this->store_->GetSummaries({*TraceId::FromHex(TraceHex(5))});
+  SV_ASSERT_OK(summaries);
+  EXPECT_THAT(*summaries, IsEmpty());
+  auto services = this->store_->GetServices();
+  SV_ASSERT_OK(services);
+  EXPECT_THAT(*services, ElementsAre("shop-api"));  // undecided traces are not catalogued yet
+  auto pending = this->store_->LoadPending();
+  SV_ASSERT_OK(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].trace_id.ToHex(), TraceHex(5));
+  EXPECT_EQ((*pending)[0].first_seen, absl::FromUnixSeconds(1000));
+  EXPECT_TRUE((*pending)[0].root_seen);
+  EXPECT_EQ((*pending)[0].span_count, 1);
+}
+
+TYPED_TEST(TraceStoreTest, KeepIndexesSummarizesAndTagsTheRoot) {
+  this->IngestPending({{.service = "shop-api",
+                        .trace_id = TraceHex(6),
+                        .span_id = SpanHex(1),
+                        .name = "POST /orders",
+                        .start_unix_nano = kT0,
+                        .attributes = {{"order_id", "K-1"}}},
+                       {.service = "mes-api",
+                        .trace_id = TraceHex(6),
+                        .span_id = SpanHex(2),
+                        .parent_span_id = SpanHex(1),
+                        .name = "process",
+                        .start_unix_nano = kT0 + kMs,
+                        .error = true}},
+                      {Pending(6, 2, true)});
+  this->Decide({Decision(6, true)});
+  this->Reopen();
+  TraceQuery q = this->Window();
+  q.attributes = {{"order_id", "K-1"}};
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(6)));
+  auto summaries = this->store_->GetSummaries({*TraceId::FromHex(TraceHex(6))});
+  SV_ASSERT_OK(summaries);
+  ASSERT_EQ(summaries->size(), 1u);
+  EXPECT_EQ((*summaries)[0].span_count, 2);
+  EXPECT_EQ((*summaries)[0].error_span_count, 1);
+  EXPECT_EQ((*summaries)[0].root_service_name, "shop-api");
+  auto services = this->store_->GetServices();
+  SV_ASSERT_OK(services);
+  EXPECT_THAT(*services, ElementsAre("mes-api", "shop-api"));
+  auto trace = this->store_->GetTrace(*TraceId::FromHex(TraceHex(6)));
+  SV_ASSERT_OK(trace);
+  int tagged = 0;
+  for (const auto& rs : trace->resource_spans()) {
+    for (const auto& span : rs.scope_spans(0).spans()) {
+      const otlp::AnyValue* policy = FindAttribute(span.attributes(), "sampling.policy");
+      if (policy != nullptr) {
+        ++tagged;
+        EXPECT_EQ(span.name(), "POST /orders");
+        EXPECT_EQ(policy->string_value(), "errors");
+      }
+    }
+  }
+  EXPECT_EQ(tagged, 1);
+  EXPECT_THAT(this->store_->IsPending(*TraceId::FromHex(TraceHex(6))), IsOkAndHolds(false));
+  auto pending = this->store_->LoadPending();
+  SV_ASSERT_OK(pending);
+  EXPECT_THAT(*pending, IsEmpty());
+}
+
+TYPED_TEST(TraceStoreTest, DropDeletesTheTraceButNeverAKeptOne) {
+  this->IngestPending({{.trace_id = TraceHex(7), .span_id = SpanHex(1)}}, {Pending(7, 1, true)});
+  this->IngestPending({{.trace_id = TraceHex(8), .span_id = SpanHex(1)}}, {Pending(8, 1, true)});
+  this->Decide({Decision(7, false), Decision(8, true)});
+  // A late episode of trace 8 after its decision was forgotten is decided "drop".
+  this->IngestPending(
+      {{.trace_id = TraceHex(8), .span_id = SpanHex(2), .parent_span_id = SpanHex(1)}},
+      {Pending(8, 1, false)});
+  this->Decide({Decision(8, false, 3000)});
+  this->Reopen();
+  EXPECT_THAT(this->store_->GetTrace(*TraceId::FromHex(TraceHex(7))),
+              StatusIs(absl::StatusCode::kNotFound));
+  auto kept = this->store_->GetTrace(*TraceId::FromHex(TraceHex(8)));
+  SV_ASSERT_OK(kept);
+  int spans = 0;
+  for (const auto& rs : kept->resource_spans()) spans += rs.scope_spans(0).spans_size();
+  EXPECT_EQ(spans, 2);
+  auto summaries = this->store_->GetSummaries({*TraceId::FromHex(TraceHex(8))});
+  SV_ASSERT_OK(summaries);
+  ASSERT_EQ(summaries->size(), 1u);
+  EXPECT_EQ((*summaries)[0].span_count, 2);
+}
+
+TYPED_TEST(TraceStoreTest, RemembersAndForgetsDecisions) {
+  this->IngestPending({{.trace_id = TraceHex(9), .span_id = SpanHex(1)}}, {Pending(9, 1, true)});
+  this->IngestPending({{.trace_id = TraceHex(10), .span_id = SpanHex(1)}}, {Pending(10, 1, true)});
+  this->Decide({Decision(9, true, 2000)});
+  this->Decide({Decision(10, false, 2500)});
+  this->Reopen();
+  auto all = this->store_->LoadDecisions(absl::FromUnixSeconds(0), 10);
+  SV_ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].trace_id.ToHex(), TraceHex(9));
+  EXPECT_TRUE((*all)[0].keep);
+  EXPECT_EQ((*all)[0].policy, "errors");
+  EXPECT_FALSE((*all)[1].keep);
+  auto newest = this->store_->LoadDecisions(absl::FromUnixSeconds(0), 1);
+  SV_ASSERT_OK(newest);
+  ASSERT_EQ(newest->size(), 1u);
+  EXPECT_EQ((*newest)[0].trace_id.ToHex(), TraceHex(10));
+  SV_ASSERT_OK(this->store_->ForgetDecisions(absl::FromUnixSeconds(2100)));
+  auto rest = this->store_->LoadDecisions(absl::FromUnixSeconds(0), 10);
+  SV_ASSERT_OK(rest);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].trace_id.ToHex(), TraceHex(10));
 }
 
 TYPED_TEST(TraceStoreTest, RefusesBatchesAfterShutdown) {
