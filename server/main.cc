@@ -4,12 +4,42 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <string_view>
 
+#include "CLI/CLI.hpp"
 #include "server/config.h"
 #include "server/server.h"
 #include "spdlog/spdlog.h"
+#include "storage/crypto/key_file.h"
+
+namespace {
+
+// `spanvault keygen --out FILE`: writes a new key file (mode 0600), never over an existing one.
+int Keygen(int argc, char** argv) {
+  std::string out;
+  CLI::App app{"spanvault keygen: write a new encryption key file (mode 0600)"};
+  app.add_option("--out", out, "the key file to create (must not exist)")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  absl::Status s = spanvault::WriteNewKeyFile(out);
+  if (!s.ok()) {
+    std::cerr << "spanvault keygen: " << s.message() << "\n";
+    return 1;
+  }
+  std::cout << "wrote a new key (id 1) to " << out
+            << "; keep it secret and backed up, and start spanvault with --encryption-key-file "
+            << out << "\n";
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "keygen") return Keygen(argc - 1, argv + 1);
   // Block the shutdown signals in every thread; the main thread waits for them below.
   sigset_t signals;
   sigemptyset(&signals);
