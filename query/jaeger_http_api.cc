@@ -83,6 +83,10 @@ absl::StatusOr<TraceId> ParseTraceIdInPath(std::string_view text) {
   return id;
 }
 
+constexpr char kPendingWarning[] =
+    "this trace is waiting for its tail-sampling decision: it is not searchable yet and may "
+    "still be dropped";
+
 // --- classic /api/* ---------------------------------------------------------------------
 
 HttpResponse ClassicServices(QueryService& q, const ApiCall& call) {
@@ -125,7 +129,11 @@ HttpResponse ClassicTraceById(QueryService& q, const ApiCall& call, std::string_
   if (!id.ok()) return ClassicError(id.status());
   auto trace = q.GetTrace(call.caller, *id);
   if (!trace.ok()) return ClassicError(trace.status());
-  return ClassicOk(call, json::array({TraceToJaegerJson(*trace)}));
+  json data = TraceToJaegerJson(*trace);
+  auto pending = q.IsPending(call.caller, *id);
+  if (!pending.ok()) return ClassicError(pending.status());
+  if (*pending) data["warnings"] = json::array({kPendingWarning});
+  return ClassicOk(call, json::array({std::move(data)}));
 }
 
 HttpResponse ClassicTracesByIds(QueryService& q, const ApiCall& call,

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/duration.h"  // ParseGoDurationNanos, used with these parameters
 #include "common/ids.h"
 #include "storage/trace_reader.h"
 
@@ -41,11 +42,6 @@ absl::StatusOr<ClassicSearch> ParseClassicSearch(const QueryParams& params, absl
 // "not given"; query.rawTraces is validated only (TraceQuery has no field for it).
 // kInvalidArgument naming the parameter otherwise.
 absl::StatusOr<TraceQuery> ParseV3Search(const QueryParams& params);
-
-// Parses a Go duration string ("1.5s", "100ms", "2h45m", "1us", "1µs", "300ns") into
-// nanoseconds. Negative durations are rejected ("-0s" is zero, not negative). kInvalidArgument
-// otherwise, with Go's message (`time: missing unit in duration "100"`).
-absl::StatusOr<uint64_t> ParseGoDurationNanos(std::string_view text);
 
 // Parses an RFC 3339 timestamp with optional fractional seconds ("2026-01-02T03:04:05.123Z",
 // "...+02:00"; lowercase t/z accepted; at most 9 fraction digits) into Unix nanoseconds.

@@ -19,6 +19,10 @@ absl::StatusOr<otlp::TracesData> QueryService::GetTrace(const Principal& caller,
   return reader_.GetTrace(trace_id);
 }
 
+absl::StatusOr<bool> QueryService::IsPending(const Principal& caller, const TraceId& trace_id) {
+  return reader_.IsPending(trace_id);
+}
+
 absl::StatusOr<std::vector<TraceId>> QueryService::FindIds(TraceQuery query) {
   query.search_depth = std::min(query.search_depth, options_.max_search_depth);
   return reader_.FindTraceIds(query);

@@ -32,6 +32,8 @@ class QueryService {
                                                        const std::string& span_kind);
   // kNotFound when the trace does not exist.
   absl::StatusOr<otlp::TracesData> GetTrace(const Principal& caller, const TraceId& trace_id);
+  // True while the trace waits for its tail-sampling decision (it may still be dropped).
+  absl::StatusOr<bool> IsPending(const Principal& caller, const TraceId& trace_id);
   // Matching traces, newest first. kInvalidArgument for an impossible query.
   absl::StatusOr<std::vector<otlp::TracesData>> FindTraces(const Principal& caller,
                                                            TraceQuery query);

@@ -88,6 +88,10 @@ class TraceReader {
   // Summaries of the given traces, in the same order; ids with no stored span are skipped.
   virtual absl::StatusOr<std::vector<TraceSummary>> GetSummaries(
       const std::vector<TraceId>& trace_ids) = 0;
+
+  // True while the trace waits for its tail-sampling decision: GetTrace returns its spans so
+  // far, but search does not find it and it may still be dropped.
+  virtual absl::StatusOr<bool> IsPending(const TraceId& trace_id) = 0;
 };
 
 // Validates a query: kInvalidArgument naming the problem (min after max, depth < 1).

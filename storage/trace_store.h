@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
 #include "common/span_sink.h"
@@ -26,6 +28,19 @@ struct PendingTrace {
   int64_t span_count = 0;
   int64_t bytes = 0;  // serialized span bytes
 };
+
+// Spans of one trace that a pending write skipped because they were stored already (a retried
+// export, or a span sent twice in one request).
+struct DuplicateSpans {
+  TraceId trace_id;
+  int64_t spans = 0;
+  int64_t bytes = 0;  // their serialized size (Span::ByteSizeLong)
+};
+
+// Called exactly once when a pending write is durable or failed; with OK, also the duplicates
+// it skipped, so the sampler's counts stay exact.
+using PendingWriteDone =
+    absl::AnyInvocable<void(absl::Status, std::vector<DuplicateSpans>) &&>;
 
 struct SamplingDecision {
   TraceId trace_id;
@@ -47,13 +62,15 @@ class TraceStore : public SpanSink, public TraceReader {
 
   // Stores the spans of `batch`, whose traces are not decided yet, and the sampler's new state
   // `states` of those traces, in one atomic write: the spans are readable by trace id but get
-  // no index entries and no summary, so search does not find them. `done` as for Consume.
+  // no index entries and no summary, so search does not find them. Spans stored already are
+  // skipped, and the stored states' span_count and bytes are reduced by them. `done` as for
+  // Consume, with the duplicates skipped.
   virtual void ConsumePending(SpanBatch batch, std::vector<PendingTrace> states,
-                              SpanSinkDone done) = 0;
+                              PendingWriteDone done) = 0;
 
   // Applies decisions, after every write queued before: keep indexes every stored span of the
   // trace, writes its summary and tags its root span (or earliest span) with the attribute
-  // `sampling.policy`; drop deletes the trace's spans, unless the trace was kept before (then
+  // `sampling.policy` (unless a span has it already); drop deletes the trace's spans, unless the trace was kept before (then
   // the spans are indexed as late spans of a kept trace). Both remove the pending state and
   // remember the decision. `done` runs once all of it is durable.
   virtual void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) = 0;
@@ -65,8 +82,13 @@ class TraceStore : public SpanSink, public TraceReader {
                                                                       size_t limit) = 0;
   // Forgets the decisions made before `before`.
   virtual absl::Status ForgetDecisions(absl::Time before) = 0;
-  // True while the trace has spans waiting for a sampling decision.
-  virtual absl::StatusOr<bool> IsPending(const TraceId& trace_id) = 0;
+
+  // A small persistent table of the sampler's runtime rules: opaque values by id, written
+  // synchronously (fsync) so an acknowledged rule survives a crash.
+  virtual absl::Status PutRule(const std::string& id, const std::string& value) = 0;
+  // kNotFound for an unknown id.
+  virtual absl::Status DeleteRule(const std::string& id) = 0;
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadRules() = 0;
 };
 
 struct TraceStoreOptions {

@@ -43,8 +43,8 @@ class MemoryTraceStore final : public TraceStore {
   absl::StatusOr<std::vector<TraceSummary>> GetSummaries(const std::vector<TraceId>& ids) override
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  void ConsumePending(SpanBatch batch, std::vector<PendingTrace> states, SpanSinkDone done) override
-      ABSL_LOCKS_EXCLUDED(mu_);
+  void ConsumePending(SpanBatch batch, std::vector<PendingTrace> states,
+                      PendingWriteDone done) override ABSL_LOCKS_EXCLUDED(mu_);
   void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) override
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::vector<PendingTrace>> LoadPending() override ABSL_LOCKS_EXCLUDED(mu_);
@@ -52,24 +52,46 @@ class MemoryTraceStore final : public TraceStore {
                                                               size_t limit) override
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status ForgetDecisions(absl::Time before) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status PutRule(const std::string& id, const std::string& value) override
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    rules_[id] = value;
+    return absl::OkStatus();
+  }
+  absl::Status DeleteRule(const std::string& id) override ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (rules_.erase(id) == 0) return absl::NotFoundError("no such rule");
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadRules() override
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return std::vector<std::pair<std::string, std::string>>(rules_.begin(), rules_.end());
+  }
   absl::StatusOr<bool> IsPending(const TraceId& trace_id) override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   using Trace = std::map<std::string, StoredSpan>;  // by span id
 
   // Stores the spans of `batch`; with `index`, also catalogues them.
-  void StoreLocked(const SpanBatch& batch, bool index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores the spans of `batch` not stored yet (the others are counted in `duplicates`, if
+  // given); with `index`, also catalogues them.
+  void StoreLocked(const SpanBatch& batch, bool index,
+                   absl::flat_hash_map<TraceId, DuplicateSpans>* duplicates = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void KeepLocked(const SamplingDecision& decision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   absl::flat_hash_map<TraceId, PendingTrace> pending_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<TraceId, SamplingDecision> decisions_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> rules_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<TraceId, Trace> traces_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::set<Operation>> catalogue_ ABSL_GUARDED_BY(mu_);
 };
 
-void MemoryTraceStore::StoreLocked(const SpanBatch& batch, bool index) {
+void MemoryTraceStore::StoreLocked(const SpanBatch& batch, bool index,
+                                   absl::flat_hash_map<TraceId, DuplicateSpans>* duplicates) {
   for (const auto& rs : batch.request().resource_spans()) {
     std::string service = ServiceName(rs.resource());
     for (const auto& ss : rs.scope_spans()) {
@@ -79,7 +101,15 @@ void MemoryTraceStore::StoreLocked(const SpanBatch& batch, bool index) {
         auto id = TraceId::FromBytes(span.trace_id());
         if (!id.ok()) continue;  // receivers validate; never store an unreadable id
         auto& stored = traces_[*id];
-        if (stored.count(span.span_id())) continue;  // a retried export
+        if (stored.count(span.span_id())) {  // a retried export
+          if (duplicates != nullptr) {
+            DuplicateSpans& d = (*duplicates)[*id];
+            d.trace_id = *id;
+            ++d.spans;
+            d.bytes += static_cast<int64_t>(span.ByteSizeLong());
+          }
+          continue;
+        }
         stored[span.span_id()] = StoredSpan{record, key, span};
         if (index)
           catalogue_[service].insert({span.name(), std::string(SpanKindName(span.kind()))});
@@ -101,17 +131,26 @@ void MemoryTraceStore::Consume(SpanBatch batch, SpanSinkDone done) {
 }
 
 void MemoryTraceStore::ConsumePending(SpanBatch batch, std::vector<PendingTrace> states,
-                                      SpanSinkDone done) {
+                                      PendingWriteDone done) {
+  absl::flat_hash_map<TraceId, DuplicateSpans> dups;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) {
-      std::move(done)(absl::UnavailableError("store is shut down"));
+      std::move(done)(absl::UnavailableError("store is shut down"), {});
       return;
     }
-    StoreLocked(batch, /*index=*/false);
-    for (auto& state : states) pending_[state.trace_id] = std::move(state);
+    StoreLocked(batch, /*index=*/false, &dups);
+    for (auto& state : states) {
+      if (auto it = dups.find(state.trace_id); it != dups.end()) {
+        state.span_count -= it->second.spans;
+        state.bytes -= it->second.bytes;
+      }
+      pending_[state.trace_id] = std::move(state);
+    }
   }
-  std::move(done)(absl::OkStatus());
+  std::vector<DuplicateSpans> out;
+  for (auto& [trace, d] : dups) out.push_back(d);
+  std::move(done)(absl::OkStatus(), std::move(out));
 }
 
 void MemoryTraceStore::KeepLocked(const SamplingDecision& decision) {
@@ -128,6 +167,7 @@ void MemoryTraceStore::KeepLocked(const SamplingDecision& decision) {
       root = &stored;
     }
   }
+  if (FindAttribute(root->span.attributes(), "sampling.policy") != nullptr) return;
   auto* tag = root->span.add_attributes();
   tag->set_key("sampling.policy");
   tag->mutable_value()->set_string_value(decision.policy);
@@ -183,7 +223,9 @@ absl::Status MemoryTraceStore::ForgetDecisions(absl::Time before) {
 
 absl::StatusOr<bool> MemoryTraceStore::IsPending(const TraceId& trace_id) {
   absl::MutexLock lock(&mu_);
-  return pending_.contains(trace_id);
+  auto decided = decisions_.find(trace_id);
+  bool kept = decided != decisions_.end() && decided->second.keep;
+  return pending_.contains(trace_id) && !kept;
 }
 
 absl::StatusOr<std::vector<std::string>> MemoryTraceStore::GetServices() {

@@ -64,7 +64,8 @@ std::string DecisionLogKey(absl::Time decided_at, const TraceId& trace) {
 
 }  // namespace
 
-absl::Status BatchBuilder::AddSpans(const SpanBatch& batch, bool indexed) {
+absl::Status BatchBuilder::AddSpans(const SpanBatch& batch, bool indexed,
+                                    absl::flat_hash_map<TraceId, DuplicateSpans>* duplicates) {
   std::deque<std::string> strings;
   std::vector<SpanRef> spans = CollectSpans(batch, &strings);
   std::vector<std::string> span_keys;
@@ -79,8 +80,16 @@ absl::Status BatchBuilder::AddSpans(const SpanBatch& batch, bool indexed) {
     if (!statuses[i].ok() && !statuses[i].IsNotFound()) {
       return FromRocks(statuses[i], "checking for retried spans");
     }
-    if (statuses[i].ok() || !written_keys_.insert(span_keys[i]).second) continue;  // a retry
     const SpanRef& s = spans[i];
+    if (statuses[i].ok() || !written_keys_.insert(span_keys[i]).second) {  // a retry
+      if (duplicates != nullptr) {
+        DuplicateSpans& d = (*duplicates)[s.trace];
+        d.trace_id = s.trace;
+        ++d.spans;
+        d.bytes += static_cast<int64_t>(s.span->ByteSizeLong());
+      }
+      continue;
+    }
     std::string resource_key = keys::ResourceKey(s.trace, s.resource_key);
     if (written_keys_.insert(resource_key).second) {
       batch_.Put(db_.spans, resource_key, *s.resource_bytes);
@@ -163,7 +172,8 @@ absl::Status BatchBuilder::KeepTrace(const SamplingDecision& decision) {
     auto& [key, record] = spans[i];
     const ResourceRecord& resource = resources[record.resource_key()];
     std::string service = ServiceName(resource.resource());
-    if (root && i == *root) {
+    if (root && i == *root &&
+        FindAttribute(record.span().attributes(), "sampling.policy") == nullptr) {
       auto* tag = record.mutable_span()->add_attributes();
       tag->set_key("sampling.policy");
       tag->mutable_value()->set_string_value(decision.policy);

@@ -26,10 +26,12 @@ class BatchBuilder {
   BatchBuilder(RocksDb& db, Catalog& catalog, const absl::flat_hash_set<std::string>& indexed)
       : db_(db), catalog_(catalog), index_(indexed) {}
 
-  // Adds the spans of `batch` that are not stored yet (a retried export is skipped). With
-  // `indexed`, the spans are of kept traces: they also get index entries, catalogue entries
-  // and a summary merge operand; otherwise they wait for a sampling decision.
-  absl::Status AddSpans(const SpanBatch& batch, bool indexed);
+  // Adds the spans of `batch` that are not stored yet (a retried export is skipped; with
+  // `duplicates`, counted there by trace). With `indexed`, the spans are of kept traces: they
+  // also get index entries, catalogue entries and a summary merge operand; otherwise they wait
+  // for a sampling decision.
+  absl::Status AddSpans(const SpanBatch& batch, bool indexed,
+                        absl::flat_hash_map<TraceId, DuplicateSpans>* duplicates = nullptr);
   // Records the sampler's state of a pending trace.
   void AddPendingState(const PendingTrace& state);
   // Adds a decision. Reads the trace as committed: commit earlier span writes first.

@@ -34,7 +34,17 @@ struct WriteOp {
   SpanBatch batch;
   std::vector<PendingTrace> states;
   std::vector<SamplingDecision> decisions;
-  SpanSinkDone done;
+  SpanSinkDone done;              // kIndexed, kDecide
+  PendingWriteDone pending_done;  // kPending
+
+  // Calls whichever callback this operation has, exactly once.
+  void Answer(const absl::Status& status, std::vector<DuplicateSpans> duplicates = {}) {
+    if (kind == Kind::kPending) {
+      std::move(pending_done)(status, std::move(duplicates));
+    } else {
+      std::move(done)(status);
+    }
+  }
 };
 
 PendingTrace FromRecord(const TraceId& id, const spanvault::storage::v1::PendingRecord& r) {
@@ -62,9 +72,9 @@ class RocksDbTraceStore final : public TraceStore {
     Enqueue(WriteOp{WriteOp::Kind::kIndexed, std::move(batch), {}, {}, std::move(done)});
   }
   void ConsumePending(SpanBatch batch, std::vector<PendingTrace> states,
-                      SpanSinkDone done) override {
-    Enqueue(
-        WriteOp{WriteOp::Kind::kPending, std::move(batch), std::move(states), {}, std::move(done)});
+                      PendingWriteDone done) override {
+    Enqueue(WriteOp{WriteOp::Kind::kPending, std::move(batch), std::move(states), {}, {},
+                    std::move(done)});
   }
   void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) override {
     Enqueue(WriteOp{WriteOp::Kind::kDecide, {}, {}, std::move(decisions), std::move(done)});
@@ -89,6 +99,9 @@ class RocksDbTraceStore final : public TraceStore {
   absl::StatusOr<std::vector<SamplingDecision>> LoadDecisions(absl::Time since,
                                                               size_t limit) override;
   absl::Status ForgetDecisions(absl::Time before) override;
+  absl::Status PutRule(const std::string& id, const std::string& value) override;
+  absl::Status DeleteRule(const std::string& id) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadRules() override;
   absl::StatusOr<bool> IsPending(const TraceId& trace_id) override;
 
  private:
@@ -153,7 +166,7 @@ void RocksDbTraceStore::Enqueue(WriteOp op) {
       return;
     }
   }
-  std::move(op.done)(rejected);
+  op.Answer(rejected);
 }
 
 std::vector<WriteOp> RocksDbTraceStore::TakeGroup() {
@@ -196,13 +209,25 @@ void RocksDbTraceStore::WriteSpans(std::vector<WriteOp*>& ops) {
   if (ops.empty()) return;
   BatchBuilder builder(*db_, catalog_, indexed_);
   absl::Status status;
-  for (WriteOp* op : ops) {
-    status = builder.AddSpans(op->batch, op->kind == WriteOp::Kind::kIndexed);
-    if (!status.ok()) break;
-    for (const auto& state : op->states) builder.AddPendingState(state);
+  std::vector<std::vector<DuplicateSpans>> duplicates(ops.size());
+  for (size_t i = 0; i < ops.size() && status.ok(); ++i) {
+    WriteOp* op = ops[i];
+    absl::flat_hash_map<TraceId, DuplicateSpans> dups;
+    status = builder.AddSpans(op->batch, op->kind == WriteOp::Kind::kIndexed, &dups);
+    for (auto& state : op->states) {
+      if (auto it = dups.find(state.trace_id); it != dups.end()) {
+        state.span_count -= it->second.spans;
+        state.bytes -= it->second.bytes;
+      }
+      builder.AddPendingState(state);
+    }
+    for (auto& [trace, d] : dups) duplicates[i].push_back(d);
   }
   if (status.ok()) status = builder.Commit(options_.sync_writes);
-  for (WriteOp* op : ops) std::move(op->done)(status);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (!status.ok()) duplicates[i].clear();
+    ops[i]->Answer(status, std::move(duplicates[i]));
+  }
   ops.clear();
 }
 
@@ -214,7 +239,7 @@ void RocksDbTraceStore::WriteDecisions(WriteOp& op) {
     if (!status.ok()) break;
   }
   if (status.ok()) status = builder.Commit(options_.sync_writes);
-  std::move(op.done)(status);
+  op.Answer(status);
 }
 
 absl::StatusOr<std::vector<TraceSummary>> RocksDbTraceStore::GetSummaries(
@@ -308,12 +333,41 @@ absl::Status RocksDbTraceStore::ForgetDecisions(absl::Time before) {
   return FromRocks(db_->db->Write(rocksdb::WriteOptions(), &batch), "expiring sampling decisions");
 }
 
+absl::Status RocksDbTraceStore::PutRule(const std::string& id, const std::string& value) {
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  return FromRocks(db_->db->Put(sync, db_->rules, id, value), "storing a sampling rule");
+}
+
+absl::Status RocksDbTraceStore::DeleteRule(const std::string& id) {
+  std::string value;
+  rocksdb::Status found = db_->db->Get(rocksdb::ReadOptions(), db_->rules, id, &value);
+  if (!found.ok()) return FromRocks(found, "reading a sampling rule");
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  return FromRocks(db_->db->Delete(sync, db_->rules, id), "deleting a sampling rule");
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RocksDbTraceStore::LoadRules() {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->rules));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "loading sampling rules");
+  return out;
+}
+
 absl::StatusOr<bool> RocksDbTraceStore::IsPending(const TraceId& trace_id) {
   std::string value;
   rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->pending, trace_id.bytes(), &value);
   if (s.IsNotFound()) return false;
   if (!s.ok()) return FromRocks(s, "reading a pending trace");
-  return true;
+  // Late spans of a trace kept earlier wait too, but the trace itself is kept.
+  s = db_->db->Get(rocksdb::ReadOptions(), db_->summaries, trace_id.bytes(), &value);
+  if (s.IsNotFound()) return true;
+  if (!s.ok()) return FromRocks(s, "reading a trace summary");
+  return false;
 }
 
 void RocksDbTraceStore::Shutdown() {

@@ -1,4 +1,5 @@
-// One suite, run against every TraceStore: the in-memory reference store and the RocksDB store.
+// One suite, run against every TraceStore: the in-memory reference store and the RocksDB store
+// (plaintext and encrypted).
 
 #include <memory>
 
@@ -6,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/config.h"
+#include "storage/crypto/key_ring.h"
 #include "storage/trace_store.h"
 #include "tests/testing/span_builder.h"
 #include "tests/testing/status_matchers.h"
@@ -48,10 +50,13 @@ class MemoryFactory : public StoreFactory {
   bool persistent() const override { return false; }
 };
 
+// The RocksDB store in plaintext (--testing-no-encryption).
 class RocksDbFactory : public StoreFactory {
  public:
   std::unique_ptr<TraceStore> Open() override {
-    auto store = OpenRocksDbTraceStore(Options(dir_.path() + "/db"));
+    TraceStoreOptions options = Options(dir_.path() + "/db");
+    options.testing_no_encryption = true;
+    auto store = OpenRocksDbTraceStore(options);
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -59,6 +64,23 @@ class RocksDbFactory : public StoreFactory {
 
  private:
   testing::TempDir dir_;
+};
+
+// The RocksDB store as it runs: every file encrypted. One key ring for every reopen.
+class EncryptedRocksDbFactory : public StoreFactory {
+ public:
+  std::unique_ptr<TraceStore> Open() override {
+    TraceStoreOptions options = Options(dir_.path() + "/db");
+    options.encryption_keys = keys_;
+    auto store = OpenRocksDbTraceStore(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  bool persistent() const override { return true; }
+
+ private:
+  testing::TempDir dir_;
+  const std::shared_ptr<const KeyRing> keys_ = KeyRing::Generate("test key").value();
 };
 
 template <typename Factory>
@@ -85,7 +107,8 @@ class TraceStoreTest : public ::testing::Test {
   void IngestPending(const std::vector<TestSpan>& spans, std::vector<PendingTrace> states) {
     absl::Notification done;
     absl::Status result;
-    store_->ConsumePending(MakeBatch(spans), std::move(states), [&](absl::Status s) {
+    store_->ConsumePending(MakeBatch(spans), std::move(states),
+                           [&](absl::Status s, std::vector<DuplicateSpans>) {
       result = s;
       done.Notify();
     });
@@ -165,7 +188,7 @@ class TraceStoreTest : public ::testing::Test {
   std::unique_ptr<TraceStore> store_;
 };
 
-using Factories = ::testing::Types<MemoryFactory, RocksDbFactory>;
+using Factories = ::testing::Types<MemoryFactory, RocksDbFactory, EncryptedRocksDbFactory>;
 TYPED_TEST_SUITE(TraceStoreTest, Factories);
 
 TYPED_TEST(TraceStoreTest, ReadsBackWholeTraceGroupedByResource) {
@@ -425,17 +448,9 @@ SamplingDecision Decision(uint64_t n, bool keep, int64_t at_seconds = 2000) {
 TYPED_TEST(TraceStoreTest, PendingTracesAreReadableByIdButNotSearchable) {
   SV_ASSERT_OK(
       ConsumeAndWait(*this->store_, MakeBatch({{.trace_id = TraceHex(1), .span_id = SpanHex(1)}})));
-  absl::Notification written;
-  this->store_->ConsumePending(MakeBatch({{.service = "mes-api",
-                                           .trace_id = TraceHex(5),
-                                           .span_id = SpanHex(1),
-                                           .name = "orders process",
-                                           .start_unix_nano = kT0}}),
-                               {Pending(5, 1, true)}, [&](absl::Status s) {
-                                 EXPECT_TRUE(s.ok()) << s;
-                                 written.Notify();
-                               });
-  written.WaitForNotification();
+  this->IngestPending({{.service = "mes-api", .trace_id = TraceHex(5), .span_id = SpanHex(1),
+                        .name = "orders process", .start_unix_nano = kT0}},
+                      {Pending(5, 1, true)});
   this->Reopen();
   SV_EXPECT_OK(this->store_->GetTrace(*TraceId::FromHex(TraceHex(5))));
   EXPECT_THAT(this->store_->IsPending(*TraceId::FromHex(TraceHex(5))), IsOkAndHolds(true));
@@ -456,6 +471,32 @@ TYPED_TEST(TraceStoreTest, PendingTracesAreReadableByIdButNotSearchable) {
   EXPECT_EQ((*pending)[0].first_seen, absl::FromUnixSeconds(1000));
   EXPECT_TRUE((*pending)[0].root_seen);
   EXPECT_EQ((*pending)[0].span_count, 1);
+}
+
+TYPED_TEST(TraceStoreTest, PendingWritesReportAndUncountRetriedSpans) {
+  this->IngestPending({{.trace_id = TraceHex(11), .span_id = SpanHex(1)}}, {Pending(11, 1, true)});
+  // A retry of span 1 together with a new span 2: the sampler counted 3 spans.
+  absl::Notification done;
+  std::vector<DuplicateSpans> duplicates;
+  this->store_->ConsumePending(
+      MakeBatch({{.trace_id = TraceHex(11), .span_id = SpanHex(1)},
+                 {.trace_id = TraceHex(11), .span_id = SpanHex(2)}}),
+      {Pending(11, 3, true)}, [&](absl::Status s, std::vector<DuplicateSpans> d) {
+        EXPECT_TRUE(s.ok()) << s;
+        duplicates = std::move(d);
+        done.Notify();
+      });
+  done.WaitForNotification();
+  ASSERT_EQ(duplicates.size(), 1u);
+  EXPECT_EQ(duplicates[0].trace_id.ToHex(), TraceHex(11));
+  EXPECT_EQ(duplicates[0].spans, 1);
+  EXPECT_GT(duplicates[0].bytes, 0);
+  this->Reopen();
+  auto pending = this->store_->LoadPending();
+  SV_ASSERT_OK(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].span_count, 2);  // what is on disk
+  EXPECT_EQ((*pending)[0].bytes, 100 - duplicates[0].bytes);
 }
 
 TYPED_TEST(TraceStoreTest, KeepIndexesSummarizesAndTagsTheRoot) {
@@ -515,6 +556,8 @@ TYPED_TEST(TraceStoreTest, DropDeletesTheTraceButNeverAKeptOne) {
   this->IngestPending(
       {{.trace_id = TraceHex(8), .span_id = SpanHex(2), .parent_span_id = SpanHex(1)}},
       {Pending(8, 1, false)});
+  // Late spans of a kept trace wait for a decision, but the trace is not shown as undecided.
+  EXPECT_THAT(this->store_->IsPending(*TraceId::FromHex(TraceHex(8))), IsOkAndHolds(false));
   this->Decide({Decision(8, false, 3000)});
   this->Reopen();
   EXPECT_THAT(this->store_->GetTrace(*TraceId::FromHex(TraceHex(7))),
@@ -528,6 +571,14 @@ TYPED_TEST(TraceStoreTest, DropDeletesTheTraceButNeverAKeptOne) {
   SV_ASSERT_OK(summaries);
   ASSERT_EQ(summaries->size(), 1u);
   EXPECT_EQ((*summaries)[0].span_count, 2);
+  // Still one `sampling.policy` tag after the second keep.
+  int tags = 0;
+  for (const auto& rs : kept->resource_spans()) {
+    for (const auto& span : rs.scope_spans(0).spans()) {
+      for (const auto& kv : span.attributes()) tags += kv.key() == "sampling.policy";
+    }
+  }
+  EXPECT_EQ(tags, 1);
 }
 
 TYPED_TEST(TraceStoreTest, RemembersAndForgetsDecisions) {
@@ -552,6 +603,19 @@ TYPED_TEST(TraceStoreTest, RemembersAndForgetsDecisions) {
   SV_ASSERT_OK(rest);
   ASSERT_EQ(rest->size(), 1u);
   EXPECT_EQ((*rest)[0].trace_id.ToHex(), TraceHex(10));
+}
+
+TYPED_TEST(TraceStoreTest, KeepsRulesAcrossRestarts) {
+  SV_ASSERT_OK(this->store_->PutRule("r2", "second"));
+  SV_ASSERT_OK(this->store_->PutRule("r1", "first"));
+  SV_ASSERT_OK(this->store_->PutRule("r3", "third"));
+  SV_ASSERT_OK(this->store_->DeleteRule("r3"));
+  EXPECT_THAT(this->store_->DeleteRule("nope"), StatusIs(absl::StatusCode::kNotFound));
+  this->Reopen();
+  auto rules = this->store_->LoadRules();
+  SV_ASSERT_OK(rules);
+  EXPECT_THAT(*rules, ElementsAre(std::pair<std::string, std::string>("r1", "first"),
+                                  std::pair<std::string, std::string>("r2", "second")));
 }
 
 TYPED_TEST(TraceStoreTest, RefusesBatchesAfterShutdown) {
