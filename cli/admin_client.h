@@ -1,0 +1,38 @@
+#pragma once
+
+// AdminClient: spanvaultctl's connection to spanvault's admin API.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "spanvault/admin/v1/admin.grpc.pb.h"
+
+namespace spanvault::cli {
+
+// Thread-compatible.
+class AdminClient {
+ public:
+  // `server` is "host:port". Each call waits at most `timeout`.
+  AdminClient(const std::string& server, absl::Duration timeout);
+
+  absl::StatusOr<admin::v1::SamplingRule> AddSamplingRule(const std::string& key,
+                                                          const std::string& value,
+                                                          absl::Duration duration,
+                                                          const std::string& reason);
+  absl::StatusOr<std::vector<admin::v1::SamplingRule>> ListSamplingRules();
+  absl::Status RemoveSamplingRule(const std::string& id);
+
+ private:
+  // The call's status, with UNAVAILABLE explained as "cannot reach".
+  absl::Status FromGrpc(const grpc::Status& status) const;
+  std::unique_ptr<grpc::ClientContext> Context() const;
+
+  const std::string server_;
+  const absl::Duration timeout_;
+  std::unique_ptr<admin::v1::Admin::Stub> stub_;
+};
+
+}  // namespace spanvault::cli

@@ -1,0 +1,38 @@
+#pragma once
+
+// AdminGrpcService: spanvault.admin.v1.Admin, the API spanvaultctl talks to.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "sampling/rule_set.h"
+
+namespace spanvault {
+
+// Serves the admin API on its own listener (localhost by default). It has no authentication
+// yet: that arrives with access control, so keep the listener on a trusted interface.
+// Thread-safe.
+class AdminGrpcServer {
+ public:
+  // `rules` must outlive the server.
+  AdminGrpcServer(std::string address, sampling::RuleSet& rules);
+  ~AdminGrpcServer();
+
+  // Binds and starts. kUnavailable when the address cannot be bound.
+  absl::Status Start();
+  std::string bound_address() const { return bound_; }
+  void Shutdown(absl::Duration grace);
+
+ private:
+  class Service;
+
+  const std::string address_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string bound_;
+};
+
+}  // namespace spanvault
