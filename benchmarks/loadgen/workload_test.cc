@@ -1,0 +1,90 @@
+#include "benchmarks/loadgen/workload.h"
+
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "common/ids.h"
+#include "common/otlp_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace spanvault::bench {
+namespace {
+
+ExportRequest Decode(const std::string& bytes) {
+  ExportRequest r;
+  EXPECT_TRUE(r.ParseFromString(bytes));
+  return r;
+}
+
+template <typename Fn>
+void ForEachSpan(const ExportRequest& r, Fn fn) {
+  for (const auto& rs : r.resource_spans()) {
+    for (const auto& ss : rs.scope_spans()) {
+      for (const auto& span : ss.spans()) fn(rs, span);
+    }
+  }
+}
+
+TEST(WorkloadTest, RequestsHaveTheConfiguredShape) {
+  WorkloadOptions options;
+  options.templates = 8;
+  options.error_share = 0.5;
+  int errors = 0;
+  absl::flat_hash_set<std::string> services;
+  for (const auto& request : BuildRequests(options)) {
+    int spans = 0;
+    absl::flat_hash_map<std::string, int> per_trace;
+    ForEachSpan(request, [&](const otlp::ResourceSpans& rs, const otlp::Span& span) {
+      ++spans;
+      ++per_trace[span.trace_id()];
+      services.insert(ServiceName(rs.resource()));
+      EXPECT_GE(span.attributes_size(), 10);
+      EXPECT_LE(span.attributes_size(), 20);
+      EXPECT_EQ(span.attributes(0).key(), "order_id");
+      if (IsError(span)) ++errors;
+    });
+    EXPECT_EQ(spans, 100);
+    for (const auto& [trace, n] : per_trace) EXPECT_LE(n, 50);
+  }
+  EXPECT_GT(errors, 0);
+  EXPECT_THAT(services, ::testing::IsSupersetOf({"shop-api", "crm-api", "mes-api", "seller-sim"}));
+}
+
+TEST(WorkloadTest, StampingGivesFreshIdsAndKeepsParentLinks) {
+  WorkloadOptions options;
+  options.templates = 2;
+  auto pool = RequestPool::Create(options);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  std::set<std::string> trace_ids;
+  const uint64_t shift = 3'600'000'000'000ull;  // one hour later
+  for (uint64_t seq = 0; seq < 6; ++seq) {
+    std::string bytes;
+    pool->Make(seq, options.base_unix_nano + shift, &bytes);
+    ExportRequest stamped = Decode(bytes);
+    ExportRequest original = Decode(pool->templates()[seq % 2].bytes);
+    std::set<std::string> span_ids, request_traces;
+    ForEachSpan(stamped, [&](const otlp::ResourceSpans&, const otlp::Span& span) {
+      span_ids.insert(span.span_id());
+      request_traces.insert(span.trace_id());
+      EXPECT_TRUE(IsValidTraceId(span.trace_id()));
+      EXPECT_GE(span.start_time_unix_nano(), options.base_unix_nano + shift);
+    });
+    ForEachSpan(stamped, [&](const otlp::ResourceSpans&, const otlp::Span& span) {
+      if (!span.parent_span_id().empty()) {
+        EXPECT_TRUE(span_ids.count(span.parent_span_id()));
+      }
+    });
+    for (const auto& t : request_traces)
+      EXPECT_TRUE(trace_ids.insert(t).second) << "trace id reused";
+    EXPECT_EQ(stamped.ByteSizeLong(), original.ByteSizeLong());
+  }
+}
+
+TEST(WorkloadTest, IndexRequestRejectsGarbage) {
+  EXPECT_FALSE(IndexRequest(std::string("\x0a\xff\xff\xff\x0f", 5)).ok());
+}
+
+}  // namespace
+}  // namespace spanvault::bench
