@@ -37,6 +37,10 @@ absl::Status ServerConfig::Validate() const {
   if (max_pending_spans < 1) {
     return absl::InvalidArgumentError("max_pending_spans must be at least 1");
   }
+  if (sink != "rocksdb" && sink != "discard") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sink \"", sink, "\" is not one of rocksdb|discard"));
+  }
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
   if (!kLevels.count(log_level)) {
     return absl::InvalidArgumentError(
@@ -70,13 +74,22 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
       {"ui_dir", &c->ui_dir},
       {"ports_file", &c->ports_file},
       {"log_level", &c->log_level},
+      {"encryption_key_file", &c->encryption_key_file},
+      {"sink", &c->sink},
   };
   if (auto it = strings.find(key); it != strings.end()) return ReadScalar(value, key, it->second);
   if (key == "insecure_no_auth") return ReadScalar(value, key, &c->insecure_no_auth);
   if (key == "sync_writes") return ReadScalar(value, key, &c->sync_writes);
+  if (key == "testing_no_encryption") return ReadScalar(value, key, &c->testing_no_encryption);
   if (key == "max_request_bytes") return ReadScalar(value, key, &c->max_request_bytes);
   if (key == "max_pending_spans") return ReadScalar(value, key, &c->max_pending_spans);
   if (key == "indexed_attributes") return ReadScalar(value, key, &c->indexed_attributes);
+  if (key == "sampling") {
+    auto sampling = sampling::ParseSamplingConfig(value);
+    if (!sampling.ok()) return sampling.status();
+    c->sampling = std::move(*sampling);
+    return absl::OkStatus();
+  }
   return absl::InvalidArgumentError(absl::StrCat("unknown config key \"", key, "\""));
 }
 
@@ -104,6 +117,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   ServerConfig flags;
   std::string config_file;
   CLI::App app{"spanvault: OTLP trace collector and store with a Jaeger-compatible query API"};
+  app.footer("Subcommand: spanvault keygen --out FILE writes a new encryption key file (0600).");
   app.add_option("--config", config_file, "YAML config file (flags win over it)");
   app.add_option("--data-dir", flags.data_dir, "data directory")->capture_default_str();
   app.add_option("--otlp-grpc-addr", flags.otlp_grpc_addr, "OTLP/gRPC listen address; empty disables");
@@ -121,6 +135,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   app.add_option("--max-request-bytes", flags.max_request_bytes,
                  "largest OTLP request after decompression");
   app.add_flag("--sync-writes", flags.sync_writes, "fsync the WAL before acknowledging");
+  app.add_option("--encryption-key-file", flags.encryption_key_file,
+                 "key file for encryption at rest (mode 0600; see `spanvault keygen`)");
+  // Tests only, so not in --help: the plaintext hunt's negative control.
+  app.add_flag("--testing-no-encryption", flags.testing_no_encryption)->group("");
+  app.add_option("--sink", flags.sink,
+                 "rocksdb, or discard (benchmarks only: drop what is received)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -156,6 +176,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   if (given("--log-level")) config.log_level = flags.log_level;
   if (given("--max-request-bytes")) config.max_request_bytes = flags.max_request_bytes;
   if (given("--sync-writes")) config.sync_writes = flags.sync_writes;
+  if (given("--encryption-key-file")) config.encryption_key_file = flags.encryption_key_file;
+  if (given("--testing-no-encryption")) config.testing_no_encryption = flags.testing_no_encryption;
+  if (given("--sink")) config.sink = flags.sink;
   absl::Status valid = config.Validate();
   if (!valid.ok()) return valid;
   return config;

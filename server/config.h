@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sampling/sampling_config.h"
 
 namespace spanvault {
 
@@ -37,6 +38,18 @@ struct ServerConfig {
   // Largest number of spans waiting to be written before ingest answers "retry later".
   // Default: 200,000.
   uint64_t max_pending_spans = 200000;
+  // Key file for encryption at rest (format in storage/crypto/key_file.h). Empty: the
+  // SPANVAULT_ENCRYPTION_KEY variable, else the default key file beside the data directory.
+  std::string encryption_key_file;
+  // Tests only (hidden flag --testing-no-encryption): store in plaintext. Default: false.
+  bool testing_no_encryption = false;
+  // Where received spans go: "rocksdb" (the store) or "discard" (benchmark-only: the receivers
+  // decode and validate, then drop; see collector/discard_sink.h). Default: "rocksdb".
+  std::string sink = "rocksdb";
+
+  // Tail sampling (the `sampling` section, in the Collector's tail_sampling syntax). Default:
+  // no policies, so every trace is kept and searchable at once.
+  sampling::SamplingConfig sampling;
 
   // Checks every field; the message names the bad one.
   absl::Status Validate() const;

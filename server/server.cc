@@ -1,21 +1,59 @@
 #include "server/server.h"
 
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "collector/discard_sink.h"
 #include "collector/ingest_metrics.h"
 #include "collector/otlp_grpc_receiver.h"
 #include "collector/otlp_http_receiver.h"
 #include "query/jaeger_http_api.h"
 #include "query/query_service.h"
 #include "query/ui_handler.h"
+#include "sampling/tail_sampler.h"
+#include "server/admin_grpc_service.h"
 #include "server/admin_handler.h"
 #include "server/http_server.h"
 #include "server/ports_file.h"
 #include "spdlog/spdlog.h"
+#include "storage/crypto/key_file.h"
 #include "storage/trace_store.h"
 
 namespace spanvault {
 namespace {
 constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+
+// Sets the store's encryption: the keys from --encryption-key-file, SPANVAULT_ENCRYPTION_KEY
+// or the default key file, or plaintext for tests.
+absl::Status ConfigureEncryption(const ServerConfig& config, TraceStoreOptions* options) {
+  if (config.testing_no_encryption) {
+    spdlog::warn("--testing-no-encryption: the trace store is written in PLAINTEXT (tests only)");
+    options->testing_no_encryption = true;
+    return absl::OkStatus();
+  }
+  KeySources sources;
+  sources.key_file = config.encryption_key_file;
+  if (const char* env = std::getenv(kKeyEnvVariable)) sources.env_value = env;
+  sources.default_key_file = DefaultKeyFile(config.data_dir);
+  sources.store_path = options->path;
+  auto loaded = LoadKeys(sources);
+  if (sources.env_value.has_value()) WipeString(*sources.env_value);
+  if (!loaded.ok()) return loaded.status();
+  const KeyRing& keys = *loaded->keys;
+  if (loaded->created_default) {
+    spdlog::warn(
+        "no encryption key configured: created {} (mode 0600) for the data in {}; back it up, "
+        "the data cannot be read without it. Production keys belong in a secret store: "
+        "--encryption-key-file on a secret mount, or {}",
+        sources.default_key_file, config.data_dir, kKeyEnvVariable);
+  }
+  spdlog::info("trace store encrypted (AES-256-CTR), new files under key id {} from {}",
+               keys.newest_id(), keys.source());
+  options->encryption_keys = std::move(loaded->keys);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Server::Server(ServerConfig config) : config_(std::move(config)) {}
@@ -49,6 +87,8 @@ absl::Status Server::StartStore() {
   options.indexed_attributes = config_.indexed_attributes;
   options.sync_writes = config_.sync_writes;
   options.max_pending_spans = config_.max_pending_spans;
+  absl::Status encryption = ConfigureEncryption(config_, &options);
+  if (!encryption.ok()) return encryption;
   auto store = OpenRocksDbTraceStore(options);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
@@ -59,13 +99,63 @@ absl::Status Server::StartStore() {
   return absl::OkStatus();
 }
 
+absl::Status Server::KeepLeftoverPendingTraces() {
+  // Traces left undecided by an earlier run that sampled: with sampling off now, keep them.
+  auto pending = store_->LoadPending();
+  if (!pending.ok()) return pending.status();
+  if (pending->empty()) return absl::OkStatus();
+  std::vector<SamplingDecision> decisions;
+  for (const auto& p : *pending) {
+    decisions.push_back({p.trace_id, /*keep=*/true, "sampling off", absl::Now()});
+  }
+  absl::Notification written;
+  absl::Status status;
+  store_->Decide(std::move(decisions), [&](absl::Status s) {
+    status = s;
+    written.Notify();
+  });
+  written.WaitForNotification();
+  if (status.ok()) spdlog::info("kept {} traces left undecided by tail sampling", pending->size());
+  return status;
+}
+
+absl::Status Server::StartSampler() {
+  const sampling::SamplingConfig& config = config_.sampling;
+  for (const auto& warning : config.warnings) spdlog::warn("sampling: {}", warning);
+  // Runtime rules are managed through the admin API even while sampling is off.
+  rules_ = std::make_unique<sampling::RuleSet>(*store_, RealClock::Get());
+  absl::Status loaded = rules_->Load();
+  if (!loaded.ok()) return loaded;
+  if (!config.enabled()) {
+    spdlog::info("tail sampling off: every trace is kept and searchable at once");
+    return KeepLeftoverPendingTraces();
+  }
+  auto policies = sampling::BuildPolicySet(config, RealClock::Get());
+  if (!policies.ok()) return policies.status();
+  policies_ = std::move(*policies);
+  sampler_ = std::make_unique<sampling::TailSampler>(sampling::TailSamplerOptions::From(config),
+                                                     *policies_, rules_.get(), *store_,
+                                                     RealClock::Get(), metrics_);
+  absl::Status s = sampler_->Start();
+  if (!s.ok()) return s;
+  spdlog::info("tail sampling on: {} policies, decision_wait {}", config.policies.size(),
+               absl::FormatDuration(config.decision_wait));
+  return absl::OkStatus();
+}
+
 absl::Status Server::StartReceivers() {
   ingest_metrics_ = std::make_unique<IngestMetrics>(metrics_);
+  SpanSink* sink = sampler_ ? static_cast<SpanSink*>(sampler_.get()) : store_.get();
+  if (config_.sink == "discard") {
+    static DiscardSink discard;  // stateless, so one for the process is enough
+    sink = &discard;
+    spdlog::warn("--sink=discard: received spans are dropped (a benchmark-only mode)");
+  }
   if (!config_.otlp_grpc_addr.empty()) {
     OtlpGrpcReceiverOptions options;
     options.address = config_.otlp_grpc_addr;
     options.max_request_bytes = static_cast<int>(config_.max_request_bytes);
-    otlp_grpc_ = std::make_unique<OtlpGrpcReceiver>(options, *store_, *ingest_metrics_);
+    otlp_grpc_ = std::make_unique<OtlpGrpcReceiver>(options, *sink, *ingest_metrics_);
     absl::Status s = otlp_grpc_->Start();
     if (!s.ok()) return s;
     bound_["otlp_grpc"] = otlp_grpc_->bound_address();
@@ -73,7 +163,7 @@ absl::Status Server::StartReceivers() {
   }
   OtlpHttpReceiverOptions http_options;
   http_options.max_request_bytes = config_.max_request_bytes;
-  otlp_http_ = std::make_unique<OtlpHttpReceiver>(http_options, *store_, *ingest_metrics_);
+  otlp_http_ = std::make_unique<OtlpHttpReceiver>(http_options, *sink, *ingest_metrics_);
   // The raw body may not exceed the decompressed limit either.
   return StartHttp("otlp_http", config_.otlp_http_addr, config_.max_request_bytes, *otlp_http_);
 }
@@ -93,14 +183,26 @@ absl::Status Server::StartQuery() {
   return StartHttp("query_http", config_.query_http_addr, 1 << 20, *jaeger_api_);
 }
 
+absl::Status Server::StartAdminGrpc() {
+  if (config_.admin_grpc_addr.empty()) return absl::OkStatus();
+  admin_grpc_ = std::make_unique<AdminGrpcServer>(config_.admin_grpc_addr, *rules_);
+  absl::Status s = admin_grpc_->Start();
+  if (!s.ok()) return s;
+  bound_["admin_grpc"] = admin_grpc_->bound_address();
+  spdlog::info("admin_grpc listening on {}", bound_["admin_grpc"]);
+  return absl::OkStatus();
+}
+
 absl::Status Server::Start() {
   admin_handler_ = std::make_unique<AdminHandler>(metrics_, [this] {
     return ready_.load() ? absl::OkStatus() : absl::UnavailableError("starting or stopping");
   });
   absl::Status s = StartHttp("admin_http", config_.admin_http_addr, 1 << 16, *admin_handler_);
   if (s.ok()) s = StartStore();
+  if (s.ok()) s = StartSampler();
   if (s.ok()) s = StartReceivers();
   if (s.ok()) s = StartQuery();
+  if (s.ok()) s = StartAdminGrpc();
   if (s.ok() && !config_.ports_file.empty()) s = WritePortsFile(config_.ports_file, bound_);
   if (!s.ok()) return s;
   ready_.store(true);
@@ -112,8 +214,10 @@ void Server::Shutdown() {
   ready_.store(false);
   if (otlp_grpc_) otlp_grpc_->Shutdown(kShutdownGrace);
   StopHttp("otlp_http");
+  if (sampler_) sampler_->Shutdown();
   if (store_) store_->Shutdown();
   StopHttp("query_http");
+  if (admin_grpc_) admin_grpc_->Shutdown(kShutdownGrace);
   StopHttp("admin_http");
 }
 

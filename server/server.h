@@ -14,6 +14,7 @@
 
 namespace spanvault {
 
+class AdminGrpcServer;
 class AdminHandler;
 class HttpServer;
 class IngestMetrics;
@@ -22,6 +23,11 @@ class OtlpGrpcReceiver;
 class OtlpHttpReceiver;
 class QueryService;
 class TraceStore;
+namespace sampling {
+class PolicySet;
+class RuleSet;
+class TailSampler;
+}  // namespace sampling
 
 // Builds the store, the receivers and the query API from a ServerConfig and owns them. Not
 // thread-safe; driven by main().
@@ -39,16 +45,22 @@ class Server {
 
  private:
   absl::Status StartStore();
+  absl::Status StartSampler();
+  absl::Status KeepLeftoverPendingTraces();
   absl::Status StartReceivers();
   absl::Status StartQuery();
-  absl::Status StartHttp(const std::string& name, const std::string& address,
-                         size_t max_body_bytes, HttpHandler& handler);
+  absl::Status StartAdminGrpc();
+  absl::Status StartHttp(const std::string& name, const std::string& address, size_t max_body_bytes,
+                         HttpHandler& handler);
   void StopHttp(const std::string& name);
 
   const ServerConfig config_;
   MetricsRegistry metrics_;
   std::atomic<bool> ready_{false};
   std::unique_ptr<TraceStore> store_;
+  std::unique_ptr<sampling::RuleSet> rules_;
+  std::unique_ptr<sampling::PolicySet> policies_;
+  std::unique_ptr<sampling::TailSampler> sampler_;
   std::unique_ptr<IngestMetrics> ingest_metrics_;
   std::unique_ptr<OtlpGrpcReceiver> otlp_grpc_;
   std::unique_ptr<OtlpHttpReceiver> otlp_http_;
@@ -56,6 +68,7 @@ class Server {
   std::unique_ptr<HttpHandler> ui_;
   std::unique_ptr<JaegerHttpApi> jaeger_api_;
   std::unique_ptr<AdminHandler> admin_handler_;
+  std::unique_ptr<AdminGrpcServer> admin_grpc_;
   std::map<std::string, std::unique_ptr<HttpServer>> http_servers_;
   std::map<std::string, std::string> bound_;
 };

@@ -1,6 +1,8 @@
 'use strict';
 // Starts the real spanvault binary on port 0 everywhere, with a fresh data directory, and reads
-// the bound addresses from --ports-file.
+// the bound addresses from --ports-file. Each server gets its own temporary directory: the data
+// directory is <tmp>/data, so the embedded default encryption key lands in <tmp>/spanvault.key
+// (beside the data directory) and never in a directory other servers share.
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -31,6 +33,17 @@ function binaryPath() {
   return bin;
 }
 
+// spanvaultctl: $SPANVAULT_CTL, else beside the server in the same build directory
+// (<build>/server/spanvault → <build>/cli/spanvaultctl).
+function ctlPath() {
+  const ctl = process.env.SPANVAULT_CTL ||
+      path.join(path.dirname(binaryPath()), '..', 'cli', 'spanvaultctl');
+  if (!fs.existsSync(ctl)) {
+    throw new Error(`spanvaultctl not found at ${ctl}: build it (ninja spanvaultctl) or set SPANVAULT_CTL`);
+  }
+  return ctl;
+}
+
 function artifactsDir() {
   const dir = process.env.SPANVAULT_ARTIFACTS || path.join(os.tmpdir(), 'spanvault-e2e-artifacts');
   fs.mkdirSync(dir, { recursive: true });
@@ -38,13 +51,18 @@ function artifactsDir() {
 }
 
 class SpanvaultServer {
-  // name: label used in logs; uiDir: --ui-dir; args: extra flags.
-  constructor({ name = 'spanvault', uiDir, args = [] } = {}) {
+  // name: label used in logs; uiDir: --ui-dir; args: extra flags (`extraArgs` may be changed
+  // between starts); env: extra environment variables.
+  constructor({ name = 'spanvault', uiDir, args = [], env = {} } = {}) {
     this.name = name;
     this.uiDir = uiDir;
     this.extraArgs = args;
-    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spanvault-e2e-'));
-    this.portsFile = path.join(this.dataDir, 'ports.json');
+    this.env = env;
+    this.rootDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spanvault-e2e-'));
+    this.dataDir = path.join(this.rootDir, 'data');
+    // Where spanvault creates its default key when none is configured.
+    this.defaultKeyFile = path.join(this.rootDir, 'spanvault.key');
+    this.portsFile = path.join(this.rootDir, 'ports.json');
     this.child = null;
     this.ports = null;
     this.log = [];
@@ -82,13 +100,14 @@ class SpanvaultServer {
         `${shown.join('\n')}\n----- end of ${this.name} output -----\n`);
   }
 
-  async start({ timeoutMs = 30000 } = {}) {
+  // `expectExit`: the server may exit during start-up (do not print its output for that).
+  async start({ timeoutMs = 30000, expectExit = false } = {}) {
     if (this.running) throw new Error(`${this.name} is already running`);
     // The ports file is rewritten at each start; never read the previous one.
     fs.rmSync(this.portsFile, { force: true });
     this.ports = null;
     this.exit = null;
-    this.expectExit = false;
+    this.expectExit = expectExit;
     this.starts += 1;
     const args = [
       '--data-dir', this.dataDir,
@@ -96,17 +115,21 @@ class SpanvaultServer {
       '--otlp-http-addr', '127.0.0.1:0',
       '--query-http-addr', '127.0.0.1:0',
       '--admin-http-addr', '127.0.0.1:0',
+      '--admin-grpc-addr', '127.0.0.1:0',
       '--ports-file', this.portsFile,
     ];
     if (this.uiDir) args.push('--ui-dir', this.uiDir);
     args.push(...this.extraArgs);
     this.appendLog('', `===== start #${this.starts}: spanvault ${args.join(' ')}\n`);
-    const child = spawn(binaryPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binaryPath(), args, {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env },
+    });
     this.child = child;
     child.stdout.on('data', (d) => this.appendLog('', d));
     child.stderr.on('data', (d) => this.appendLog('[stderr] ', d));
     this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
+      // 'close', not 'exit': by then all of its output has been read.
+      child.on('close', (code, signal) => {
         this.exit = { code, signal };
         this.appendLog('', `===== exited: code=${code} signal=${signal}\n`);
         if (!this.expectExit) this.dumpOutput(`died unexpectedly (code=${code} signal=${signal})`);
@@ -114,20 +137,23 @@ class SpanvaultServer {
       });
     });
     child.on('error', (e) => this.appendLog('[spawn error] ', `${e.stack || e}\n`));
+    let ready;
     try {
-      this.ports = await waitFor(() => {
-        if (this.exit) {
-          throw new Error(`spanvault exited during start-up: ${JSON.stringify(this.exit)}`);
-        }
+      ready = await waitFor(() => {
+        if (this.exit) return { exited: true };
         if (!fs.existsSync(this.portsFile)) return null;
         const ports = JSON.parse(fs.readFileSync(this.portsFile, 'utf8'));
-        return PORT_KEYS.every((k) => typeof ports[k] === 'string') ? ports : null;
+        return PORT_KEYS.every((k) => typeof ports[k] === 'string') ? { ports } : null;
       }, { timeoutMs, what: `${this.name} to write its ports file` });
     } catch (e) {
       this.dumpOutput('failed to start');
       if (this.running) await this.kill();
       throw e;
     }
+    if (ready.exited) {
+      throw new Error(`${this.name} exited during start-up: ${JSON.stringify(this.exit)}`);
+    }
+    this.ports = ready.ports;
     return this;
   }
 
@@ -140,6 +166,27 @@ class SpanvaultServer {
   get adminUrl() { return `http://${this.portsOrThrow().admin_http}`; }
   get otlpHttpUrl() { return `http://${this.portsOrThrow().otlp_http}`; }
   get otlpGrpcAddress() { return this.portsOrThrow().otlp_grpc; }
+  // The admin gRPC listener (spanvaultctl --server).
+  get adminGrpcAddress() {
+    const address = this.portsOrThrow().admin_grpc;
+    if (!address) throw new Error(`${this.name}: the ports file has no admin_grpc`);
+    return address;
+  }
+
+  // Starts a server that is expected to refuse to start: waits for it to exit by itself and
+  // resolves with { code, signal, output } (the output of this start only). Throws if it
+  // becomes ready instead, or does not exit within `timeoutMs`.
+  async startExpectingExit({ timeoutMs = 30000 } = {}) {
+    const from = this.output().length;
+    try {
+      await this.start({ timeoutMs, expectExit: true });
+    } catch (e) {
+      if (!this.exit) throw e;
+      return { ...this.exit, output: this.output().slice(from) };
+    }
+    await this.kill();
+    throw new Error(`${this.name} started although it was expected to refuse`);
+  }
 
   // SIGTERM, wait for the exit and require exit code 0 (graceful shutdown).
   async stop({ timeoutMs = 30000 } = {}) {
@@ -171,7 +218,7 @@ class SpanvaultServer {
     } finally {
       registry.delete(this);
       if (this.running) await this.kill();
-      fs.rmSync(this.dataDir, { recursive: true, force: true });
+      fs.rmSync(this.rootDir, { recursive: true, force: true });
     }
   }
 }
@@ -198,4 +245,4 @@ function dumpAllServerOutput(reason) {
   for (const server of registry) server.dumpOutput(reason);
 }
 
-module.exports = { SpanvaultServer, startServer, dumpAllServerOutput, artifactsDir, PORT_KEYS };
+module.exports = { SpanvaultServer, startServer, dumpAllServerOutput, artifactsDir, ctlPath, PORT_KEYS };

@@ -61,5 +61,45 @@ TEST(ConfigTest, RejectsUnknownKeysBadValuesAndFlags) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cannot read")));
 }
 
+TEST(ConfigTest, SinkIsTheStoreUnlessDiscardIsAskedFor) {
+  auto c = Parse({});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->sink, "rocksdb");
+  c = Parse({"--sink", "discard"});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->sink, "discard");
+  EXPECT_THAT(Parse({"--sink", "memory"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sink")));
+}
+
+TEST(ConfigTest, EncryptionKeyFileFromFlagOrYamlAndTheHiddenTestingSwitch) {
+  auto c = Parse({});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->encryption_key_file, "");
+  EXPECT_FALSE(c->testing_no_encryption);
+  spanvault::testing::TempDir dir;
+  std::string path = dir.path() + "/c.yaml";
+  std::ofstream(path) << "encryption_key_file: /run/secrets/spanvault.key\n"
+                      << "testing_no_encryption: true\n";
+  c = Parse({"--config", path});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->encryption_key_file, "/run/secrets/spanvault.key");
+  EXPECT_TRUE(c->testing_no_encryption);
+  c = Parse({"--encryption-key-file", "/k", "--testing-no-encryption"});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->encryption_key_file, "/k");
+  EXPECT_TRUE(c->testing_no_encryption);
+}
+
+TEST(ConfigTest, TheTestingSwitchIsNotInTheHelp) {
+  std::vector<std::string> args = {"spanvault", "--help"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  std::string help;
+  SV_ASSERT_OK(ParseServerConfig(static_cast<int>(argv.size()), argv.data(), &help));
+  EXPECT_THAT(help, HasSubstr("--encryption-key-file"));
+  EXPECT_THAT(help, ::testing::Not(HasSubstr("testing-no-encryption")));
+}
+
 }  // namespace
 }  // namespace spanvault
