@@ -104,12 +104,11 @@ absl::StatusOr<std::string> Gunzip(std::string_view compressed, size_t max_outpu
   return out;
 }
 
-std::string Gzip(std::string_view data) {
+std::string Gzip(std::string_view data, int level) {
   if (data.size() > UINT_MAX) return "";  // One deflate() call; bodies are far smaller.
   z_stream stream{};
-  // Default compression, 8 is zlib's default memLevel.
-  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8,
-                   Z_DEFAULT_STRATEGY) != Z_OK) {
+  // 8 is zlib's default memLevel.
+  if (deflateInit2(&stream, level, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     return "";
   }
   std::string out(deflateBound(&stream, static_cast<uLong>(data.size())), '\0');

@@ -15,7 +15,8 @@ namespace spanvault {
 // would exceed `max_output_bytes` (so a gzip bomb costs at most that much memory).
 absl::StatusOr<std::string> Gunzip(std::string_view compressed, size_t max_output_bytes);
 
-// Compresses `data` as one gzip member (for tests and clients).
-std::string Gzip(std::string_view data);
+// Compresses `data` as one gzip member at zlib `level` (1 fastest .. 9 smallest; -1 zlib's
+// default), for tests and clients. "" if zlib fails or `data` is over 4 GiB.
+std::string Gzip(std::string_view data, int level = -1);
 
 }  // namespace spanvault

@@ -1,9 +1,8 @@
 #include "collector/otlp_grpc_receiver.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_server.h"
 #include "common/wire_status.h"
-#include "grpcpp/security/server_credentials.h"
-#include "grpcpp/server_builder.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
@@ -94,27 +93,13 @@ OtlpGrpcReceiver::OtlpGrpcReceiver(OtlpGrpcReceiverOptions options, SpanSink& si
 OtlpGrpcReceiver::~OtlpGrpcReceiver() { Shutdown(absl::ZeroDuration()); }
 
 absl::Status OtlpGrpcReceiver::Start() {
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.address, grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(options_.max_request_bytes);
-  builder.RegisterService(service_.get());
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port == 0) {
-    server_.reset();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.address));
-  }
-  std::string host = options_.address.substr(0, options_.address.rfind(':'));
-  bound_ = absl::StrCat(host.empty() ? "0.0.0.0" : host, ":", port);
+  auto listener = StartGrpcListener(options_.address, {service_.get()}, options_.max_request_bytes);
+  if (!listener.ok()) return listener.status();
+  server_ = std::move(listener->server);
+  bound_ = std::move(listener->bound_address);
   return absl::OkStatus();
 }
 
-void OtlpGrpcReceiver::Shutdown(absl::Duration grace) {
-  if (server_ == nullptr) return;
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
-  server_->Wait();
-  server_.reset();
-}
+void OtlpGrpcReceiver::Shutdown(absl::Duration grace) { StopGrpcServer(server_, grace); }
 
 }  // namespace spanvault

@@ -59,17 +59,6 @@ struct TailSampler::Metrics {
   HistogramFamily& lag;
 };
 
-TailSamplerOptions TailSamplerOptions::From(const SamplingConfig& config) {
-  TailSamplerOptions o;
-  o.decision_wait = config.decision_wait;
-  o.decision_quiet = config.decision_quiet;
-  o.decision_cache_ttl = config.decision_cache_ttl;
-  o.max_pending_traces = config.max_pending_traces;
-  o.max_pending_bytes = config.max_pending_bytes;
-  o.max_spans_per_trace = config.max_spans_per_trace;
-  return o;
-}
-
 TailSampler::TailSampler(TailSamplerOptions options, const PolicySet& policies,
                          const RuleSet* rules, TraceStore& store, const Clock& clock,
                          MetricsRegistry& metrics)
@@ -79,7 +68,7 @@ TailSampler::TailSampler(TailSamplerOptions options, const PolicySet& policies,
       store_(store),
       clock_(clock),
       metrics_(std::make_unique<Metrics>(metrics)),
-      decisions_(options.decision_cache_ttl, options.max_cached_decisions) {
+      decisions_(options.sampling.decision_cache_ttl, options.max_cached_decisions) {
   metrics.AddGauge("spanvault_sampling_pending_traces", "Traces waiting for a sampling decision.",
                    [this] { return static_cast<double>(pending_traces()); });
   metrics.AddGauge("spanvault_sampling_pending_bytes",
@@ -92,11 +81,11 @@ TailSampler::TailSampler(TailSamplerOptions options, const PolicySet& policies,
 TailSampler::~TailSampler() { Shutdown(); }
 
 absl::Time TailSampler::DeadlineOf(const State& s) const {
-  absl::Time deadline = s.persisted.first_seen + options_.decision_wait;
-  if (s.persisted.root_seen && options_.decision_quiet > absl::ZeroDuration()) {
-    deadline = std::min(deadline, s.persisted.last_seen + options_.decision_quiet);
+  absl::Time deadline = s.persisted.first_seen + options_.sampling.decision_wait;
+  if (s.persisted.root_seen && options_.sampling.decision_quiet > absl::ZeroDuration()) {
+    deadline = std::min(deadline, s.persisted.last_seen + options_.sampling.decision_quiet);
   }
-  if (static_cast<uint64_t>(s.persisted.span_count) >= options_.max_spans_per_trace) {
+  if (static_cast<uint64_t>(s.persisted.span_count) >= options_.sampling.max_spans_per_trace) {
     deadline = std::min(deadline, s.persisted.last_seen);
   }
   return deadline;
@@ -112,8 +101,8 @@ absl::Status TailSampler::Start() {
   auto pending = store_.LoadPending();
   if (!pending.ok()) return pending.status();
   absl::Time now = clock_.Now();
-  auto decided =
-      store_.LoadDecisions(now - options_.decision_cache_ttl, options_.max_cached_decisions);
+  auto decided = store_.LoadDecisions(now - options_.sampling.decision_cache_ttl,
+                                      options_.max_cached_decisions);
   if (!decided.ok()) return decided.status();
   {
     absl::MutexLock lock(&mu_);
@@ -154,15 +143,15 @@ absl::Status TailSampler::CheckLimitsLocked(
     if (!pending_.contains(trace)) ++new_traces;
     new_bytes += arrival.bytes;
   }
-  if (new_traces > 0 && pending_.size() + new_traces > options_.max_pending_traces) {
+  if (new_traces > 0 && pending_.size() + new_traces > options_.sampling.max_pending_traces) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "tail sampling holds ", pending_.size(), " undecided traces (max_pending_traces ",
-        options_.max_pending_traces, "); retry later"));
+        options_.sampling.max_pending_traces, "); retry later"));
   }
-  if (new_bytes > 0 && pending_bytes_ + new_bytes > options_.max_pending_bytes) {
+  if (new_bytes > 0 && pending_bytes_ + new_bytes > options_.sampling.max_pending_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "tail sampling holds ", pending_bytes_, " bytes of undecided spans (max_pending_bytes ",
-        options_.max_pending_bytes, "); retry later"));
+        options_.sampling.max_pending_bytes, "); retry later"));
   }
   return absl::OkStatus();
 }
@@ -180,7 +169,7 @@ TailSampler::Route TailSampler::RouteLocked(const TraceId& trace, const Arrival&
   if (is_new) {
     p.trace_id = trace;
     p.first_seen = now;
-  } else if (static_cast<uint64_t>(p.span_count) >= options_.max_spans_per_trace) {
+  } else if (static_cast<uint64_t>(p.span_count) >= options_.sampling.max_spans_per_trace) {
     state.excess_spans += arrival.spans;
     metrics_->excess_spans.With({}).Increment(arrival.spans);
     return kDiscard;
@@ -364,7 +353,7 @@ void TailSampler::DecisionLoop() {
     auto decided = DecideDue();
     if (!decided.ok()) continue;  // logged; the traces are requeued
     if (forget) {
-      absl::Status s = store_.ForgetDecisions(clock_.Now() - options_.decision_cache_ttl);
+      absl::Status s = store_.ForgetDecisions(clock_.Now() - options_.sampling.decision_cache_ttl);
       if (!s.ok())
         spdlog::warn("tail sampling: cannot expire old decisions: {}", std::string(s.message()));
     }

@@ -25,13 +25,9 @@
 namespace spanvault::sampling {
 
 struct TailSamplerOptions {
-  // See SamplingConfig for each; defaults match it.
-  absl::Duration decision_wait = absl::Seconds(10);
-  absl::Duration decision_quiet = absl::Seconds(2);
-  absl::Duration decision_cache_ttl = absl::Hours(1);
-  uint64_t max_pending_traces = 1'000'000;
-  uint64_t max_pending_bytes = uint64_t{4} << 30;
-  uint64_t max_spans_per_trace = 100'000;
+  // Timing and limits (decision_wait, decision_quiet, decision_cache_ttl, max_pending_traces,
+  // max_pending_bytes, max_spans_per_trace); its policies are not read here.
+  SamplingConfig sampling;
   // Decisions remembered in memory at most (older ones are reloaded only after a restart).
   // Default: 1,000,000.
   size_t max_cached_decisions = 1'000'000;
@@ -40,8 +36,6 @@ struct TailSamplerOptions {
   // Start the decision thread. Tests leave it off and call DecideDue() after moving a fake
   // clock. Default: true.
   bool run_thread = true;
-
-  static TailSamplerOptions From(const SamplingConfig& config);
 };
 
 // Routes each span by its trace's state: spans of undecided traces are written durably as

@@ -1,9 +1,8 @@
 #include "server/admin_grpc_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_server.h"
 #include "common/wire_status.h"
-#include "grpcpp/security/server_credentials.h"
-#include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
 #include "spanvault/admin/v1/admin.grpc.pb.h"
 #include "spdlog/spdlog.h"
@@ -69,26 +68,13 @@ AdminGrpcServer::AdminGrpcServer(std::string address, sampling::RuleSet& rules)
 AdminGrpcServer::~AdminGrpcServer() { Shutdown(absl::ZeroDuration()); }
 
 absl::Status AdminGrpcServer::Start() {
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(address_, grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(service_.get());
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port == 0) {
-    server_.reset();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address_));
-  }
-  std::string host = address_.substr(0, address_.rfind(':'));
-  bound_ = absl::StrCat(host.empty() ? "0.0.0.0" : host, ":", port);
+  auto listener = StartGrpcListener(address_, {service_.get()}, 0);
+  if (!listener.ok()) return listener.status();
+  server_ = std::move(listener->server);
+  bound_ = std::move(listener->bound_address);
   return absl::OkStatus();
 }
 
-void AdminGrpcServer::Shutdown(absl::Duration grace) {
-  if (server_ == nullptr) return;
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
-  server_->Wait();
-  server_.reset();
-}
+void AdminGrpcServer::Shutdown(absl::Duration grace) { StopGrpcServer(server_, grace); }
 
 }  // namespace spanvault

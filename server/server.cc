@@ -133,8 +133,9 @@ absl::Status Server::StartSampler() {
   auto policies = sampling::BuildPolicySet(config, RealClock::Get());
   if (!policies.ok()) return policies.status();
   policies_ = std::move(*policies);
-  sampler_ = std::make_unique<sampling::TailSampler>(sampling::TailSamplerOptions::From(config),
-                                                     *policies_, rules_.get(), *store_,
+  sampling::TailSamplerOptions options;
+  options.sampling = config;
+  sampler_ = std::make_unique<sampling::TailSampler>(options, *policies_, rules_.get(), *store_,
                                                      RealClock::Get(), metrics_);
   absl::Status s = sampler_->Start();
   if (!s.ok()) return s;

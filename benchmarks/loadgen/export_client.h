@@ -54,7 +54,4 @@ absl::StatusOr<std::unique_ptr<ExportClient>> NewGrpcExportClient(
 absl::StatusOr<std::unique_ptr<ExportClient>> NewHttpExportClient(
     const ExportClientOptions& options);
 
-// gzip at level 1: cheap enough that a load generator sharing the machine stays small.
-std::string GzipFast(std::string_view data);
-
 }  // namespace spanvault::bench

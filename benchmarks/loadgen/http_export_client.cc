@@ -1,9 +1,5 @@
 // OTLP/HTTP protobuf export client on Boost.Beast, one keep-alive connection (export_client.h).
 
-#include <zlib.h>
-
-#include <climits>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "benchmarks/loadgen/export_client.h"
@@ -11,6 +7,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "collector/gzip.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace spanvault::bench {
@@ -49,7 +46,7 @@ class HttpExportClient final : public ExportClient {
     request.keep_alive(true);
     if (options_.compression == Compression::kGzip) {
       request.set(http::field::content_encoding, "gzip");
-      request.body() = GzipFast(body);
+      request.body() = Gzip(body, /*level=*/1);  // fast: the client must not be the limit
     } else {
       request.body() = std::move(body);
     }
@@ -107,24 +104,6 @@ class HttpExportClient final : public ExportClient {
 };
 
 }  // namespace
-
-std::string GzipFast(std::string_view data) {
-  z_stream stream{};
-  // 15 window bits + 16: a gzip wrapper rather than zlib's.
-  if (data.size() > UINT_MAX ||
-      deflateInit2(&stream, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return "";
-  }
-  std::string out(deflateBound(&stream, static_cast<uLong>(data.size())), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  const int code = deflate(&stream, Z_FINISH);
-  out.resize(code == Z_STREAM_END ? stream.total_out : 0);
-  deflateEnd(&stream);
-  return out;
-}
 
 absl::StatusOr<std::unique_ptr<ExportClient>> NewHttpExportClient(
     const ExportClientOptions& options) {

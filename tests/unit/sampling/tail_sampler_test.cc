@@ -51,8 +51,8 @@ class TailSamplerTest : public ::testing::Test {
     auto policies = BuildPolicySet(*config, clock_);
     SV_ASSERT_OK(policies);
     policies_ = std::move(*policies);
-    options_.decision_wait = absl::Seconds(10);
-    options_.decision_quiet = absl::Seconds(2);
+    options_.sampling.decision_wait = absl::Seconds(10);
+    options_.sampling.decision_quiet = absl::Seconds(2);
     options_.run_thread = false;
     OpenStore();
     StartSampler();
@@ -213,7 +213,7 @@ TEST_F(TailSamplerTest, PendingTracesAndDecisionsSurviveARestart) {
 }
 
 TEST_F(TailSamplerTest, RefusesNewTracesOverTheLimitsWithARetryableError) {
-  options_.max_pending_traces = 2;
+  options_.sampling.max_pending_traces = 2;
   Restart();
   ASSERT_THAT(Send({Span(1, 1), Span(2, 2)}), testing::IsOk());
   EXPECT_THAT(Send({Span(3, 3)}),
@@ -224,15 +224,15 @@ TEST_F(TailSamplerTest, RefusesNewTracesOverTheLimitsWithARetryableError) {
   EXPECT_EQ(Decide(), 2);
   EXPECT_THAT(Send({Span(3, 3)}), testing::IsOk());  // room again: the retry succeeds
 
-  options_.max_pending_traces = 100;
-  options_.max_pending_bytes = 10;
+  options_.sampling.max_pending_traces = 100;
+  options_.sampling.max_pending_bytes = 10;
   Restart();
   EXPECT_THAT(Send({Span(9, 9)}),
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_pending_bytes 10")));
 }
 
 TEST_F(TailSamplerTest, DecidesEarlyAtMaxSpansPerTraceAndCountsTheExcess) {
-  options_.max_spans_per_trace = 2;
+  options_.sampling.max_spans_per_trace = 2;
   Restart();
   ASSERT_THAT(Send({Span(1, 1, 0, true), Span(1, 2, 1)}), testing::IsOk());
   ASSERT_THAT(Send({Span(1, 3, 1)}), testing::IsOk());  // over the limit: counted, not stored
