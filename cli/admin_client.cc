@@ -6,11 +6,12 @@
 
 namespace spanvault::cli {
 
-AdminClient::AdminClient(const std::string& server, absl::Duration timeout)
+AdminClient::AdminClient(const std::string& server,
+                         const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                         absl::Duration timeout)
     : server_(server),
       timeout_(timeout),
-      stub_(admin::v1::Admin::NewStub(
-          grpc::CreateChannel(server, grpc::InsecureChannelCredentials()))) {}
+      stub_(admin::v1::Admin::NewStub(grpc::CreateChannel(server, credentials))) {}
 
 std::unique_ptr<grpc::ClientContext> AdminClient::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -24,8 +25,9 @@ absl::Status AdminClient::FromGrpc(const grpc::Status& status) const {
   auto code = static_cast<absl::StatusCode>(status.error_code());
   if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded) {
     return absl::Status(
-        code, absl::StrCat("cannot reach the spanvault admin API at ", server_, ": ",
-                           status.error_message(), " (is spanvault running? see --server)"));
+        code, absl::StrCat(
+                  "cannot reach the spanvault admin API at ", server_, ": ", status.error_message(),
+                  " (is spanvault running? see --server, and --tls-ca when it serves TLS)"));
   }
   return absl::Status(code, status.error_message());
 }

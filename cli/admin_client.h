@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/credentials.h"
 #include "spanvault/admin/v1/admin.grpc.pb.h"
 
 namespace spanvault::cli {
@@ -15,8 +16,10 @@ namespace spanvault::cli {
 // Thread-compatible.
 class AdminClient {
  public:
-  // `server` is "host:port". Each call waits at most `timeout`.
-  AdminClient(const std::string& server, absl::Duration timeout);
+  // `server` is "host:port", reached with `credentials` (ChannelCredentials in
+  // cli/client_tls.h). Each call waits at most `timeout`.
+  AdminClient(const std::string& server,
+              const std::shared_ptr<grpc::ChannelCredentials>& credentials, absl::Duration timeout);
 
   absl::StatusOr<admin::v1::SamplingRule> AddSamplingRule(const std::string& key,
                                                           const std::string& value,

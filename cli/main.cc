@@ -3,6 +3,8 @@
 //   spanvaultctl [--server HOST:PORT] sampling add --attr KEY=VALUE --for DURATION [--reason R]
 //   spanvaultctl [--server HOST:PORT] sampling list [--json]
 //   spanvaultctl [--server HOST:PORT] sampling remove ID
+//
+// Over TLS: --tls-ca CA.pem (and --tls-cert/--tls-key for mutual TLS).
 
 #include <iostream>
 #include <string>
@@ -11,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "cli/admin_client.h"
+#include "cli/client_tls.h"
 #include "common/duration.h"
 #include "nlohmann/json.hpp"
 
@@ -79,6 +82,10 @@ int Run(int argc, char** argv) {
   std::string server = "127.0.0.1:14270";
   app.add_option("--server", server, "admin API address (spanvault --admin-grpc-addr)")
       ->capture_default_str();
+  ClientTls tls;
+  app.add_option("--tls-ca", tls.ca_file, "verify the server's TLS certificate with these CAs");
+  app.add_option("--tls-cert", tls.cert_file, "client certificate (PEM), for mutual TLS");
+  app.add_option("--tls-key", tls.key_file, "the client certificate's private key (PEM)");
   app.require_subcommand(1);
   auto* sampling = app.add_subcommand("sampling", "runtime sampling rules");
   sampling->require_subcommand(1);
@@ -94,7 +101,9 @@ int Run(int argc, char** argv) {
   remove->add_option("ID", id, "the rule's id (see list)")->required();
   CLI11_PARSE(app, argc, argv);
 
-  AdminClient client(server, absl::Seconds(10));
+  auto credentials = ChannelCredentials(tls);
+  if (!credentials.ok()) return Fail(credentials.status());
+  AdminClient client(server, *credentials, absl::Seconds(10));
   if (add->parsed()) return AddRule(client, attr, duration, reason);
   if (list->parsed()) return ListRules(client, json);
   absl::Status s = client.RemoveSamplingRule(id);

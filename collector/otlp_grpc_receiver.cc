@@ -93,7 +93,10 @@ OtlpGrpcReceiver::OtlpGrpcReceiver(OtlpGrpcReceiverOptions options, SpanSink& si
 OtlpGrpcReceiver::~OtlpGrpcReceiver() { Shutdown(absl::ZeroDuration()); }
 
 absl::Status OtlpGrpcReceiver::Start() {
-  auto listener = StartGrpcListener(options_.address, {service_.get()}, options_.max_request_bytes);
+  auto credentials =
+      options_.credentials ? options_.credentials : grpc::InsecureServerCredentials();
+  auto listener = StartGrpcListener(options_.address, {service_.get()}, options_.max_request_bytes,
+                                    credentials);
   if (!listener.ok()) return listener.status();
   server_ = std::move(listener->server);
   bound_ = std::move(listener->bound_address);

@@ -11,6 +11,7 @@
 #include "collector/ingest_metrics.h"
 #include "collector/otlp_validate.h"
 #include "common/span_sink.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 
 namespace spanvault {
@@ -21,6 +22,8 @@ struct OtlpGrpcReceiverOptions {
   // Largest request after decompression (gzip is handled by gRPC). Default: 16 MiB.
   int max_request_bytes = 16 << 20;
   ValidationLimits limits;
+  // TLS (GrpcServerCredentials in common/tls.h). Null: plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 // The reaction validates, hands the batch to the sink and returns; the RPC finishes when the

@@ -8,12 +8,12 @@
 
 namespace spanvault {
 
-absl::StatusOr<GrpcListener> StartGrpcListener(const std::string& address,
-                                               const std::vector<grpc::Service*>& services,
-                                               int max_receive_bytes) {
+absl::StatusOr<GrpcListener> StartGrpcListener(
+    const std::string& address, const std::vector<grpc::Service*>& services, int max_receive_bytes,
+    const std::shared_ptr<grpc::ServerCredentials>& credentials) {
   int port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, credentials, &port);
   if (max_receive_bytes > 0) builder.SetMaxReceiveMessageSize(max_receive_bytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
   GrpcListener listener;

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "sampling/rule_set.h"
 
@@ -21,8 +22,9 @@ class AdminGrpcServer {
   AdminGrpcServer(std::string address, sampling::RuleSet& rules);
   ~AdminGrpcServer();
 
-  // Binds and starts. kUnavailable when the address cannot be bound.
-  absl::Status Start();
+  // Binds and starts with `credentials` (GrpcServerCredentials in common/tls.h).
+  // kUnavailable when the address cannot be bound.
+  absl::Status Start(const std::shared_ptr<grpc::ServerCredentials>& credentials);
   std::string bound_address() const { return bound_; }
   void Shutdown(absl::Duration grace);
 

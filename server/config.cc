@@ -1,33 +1,74 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/duration.h"
 #include "yaml-cpp/yaml.h"
 
 namespace spanvault {
 
 std::vector<std::string> DefaultIndexedAttributes() {
-  return {"order_id",
-          "user_id",
-          "client_id",
-          "error",
-          "http.response.status_code",
-          "http.request.method",
-          "http.route",
-          "url.path",
-          "messaging.system",
+  return {"order_id", "user_id", "client_id", "error", "http.response.status_code",
+          "http.request.method", "http.route", "url.path", "messaging.system",
           "messaging.destination.name",
           // Older semantic-convention names that instrumentations still emit.
-          "messaging.destination",
-          "http.method",
-          "http.status_code",
-          "http.url",
-          "http.target"};
+          "messaging.destination", "http.method", "http.status_code", "http.url", "http.target"};
 }
+
+const std::vector<std::string>& ListenerNames() {
+  static const std::vector<std::string> kNames = {"otlp_grpc",  "otlp_http",      "query_http",
+                                                  "query_grpc", "remote_storage", "admin_http",
+                                                  "admin_grpc"};
+  return kNames;
+}
+
+TlsFiles ServerConfig::TlsFor(const std::string& name) const {
+  TlsFiles files{tls_cert, tls_key, tls_client_ca};
+  auto it = tls_listeners.find(name);
+  if (it == tls_listeners.end()) return files;
+  const ListenerTls& own = it->second;
+  if (!own.enabled) return TlsFiles{};
+  if (own.cert) files.cert_file = *own.cert;
+  if (own.key) files.key_file = *own.key;
+  if (own.client_ca) files.client_ca_file = *own.client_ca;
+  return files;
+}
+
+namespace {
+
+absl::Status ValidateTls(const ServerConfig& c) {
+  for (const auto& [name, unused] : c.tls_listeners) {
+    const auto& names = ListenerNames();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("tls_listeners: unknown listener \"", name,
+                                                     "\" (one of ", absl::StrJoin(names, ", "),
+                                                     ")"));
+    }
+  }
+  for (const auto& name : ListenerNames()) {
+    TlsFiles files = c.TlsFor(name);
+    if (files.cert_file.empty() != files.key_file.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "TLS for ", name, " needs both a certificate (tls_cert) and its key (tls_key)"));
+    }
+    if (!files.enabled() && files.mutual()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("TLS for ", name, ": tls_client_ca needs tls_cert and tls_key too"));
+    }
+  }
+  if (c.tls_reload_interval < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("tls_reload_interval must be at least 1s");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status ServerConfig::Validate() const {
   if (data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
@@ -41,10 +82,12 @@ absl::Status ServerConfig::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("sink \"", sink, "\" is not one of rocksdb|discard"));
   }
+  absl::Status tls = ValidateTls(*this);
+  if (!tls.ok()) return tls;
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
   if (!kLevels.count(log_level)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("log_level \"", log_level, "\" is not one of trace|debug|info|warn|error|off"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "log_level \"", log_level, "\" is not one of trace|debug|info|warn|error|off"));
   }
   return absl::OkStatus();
 }
@@ -57,6 +100,52 @@ absl::Status ReadScalar(const YAML::Node& node, const std::string& key, T* out) 
     *out = node.as<T>();
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("config key \"", key, "\": ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadDuration(const YAML::Node& node, const std::string& key, absl::Duration* out) {
+  std::string text;
+  absl::Status s = ReadScalar(node, key, &text);
+  if (!s.ok()) return s;
+  auto nanos = ParseGoDurationNanos(text);
+  if (!nanos.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config key \"", key, "\": ", nanos.status().message()));
+  }
+  *out = absl::Nanoseconds(*nanos);
+  return absl::OkStatus();
+}
+
+// tls_listeners: {NAME: {cert: F, key: F, client_ca: F, enabled: BOOL}}.
+absl::Status ReadListenerTls(const YAML::Node& node, std::map<std::string, ListenerTls>* out) {
+  if (!node.IsMap())
+    return absl::InvalidArgumentError("config key \"tls_listeners\" must be a mapping");
+  for (const auto& listener : node) {
+    std::string name = listener.first.as<std::string>();
+    std::string where = absl::StrCat("tls_listeners.", name);
+    if (!listener.second.IsMap()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config key \"", where, "\" must be a mapping"));
+    }
+    ListenerTls tls;
+    for (const auto& field : listener.second) {
+      std::string key = field.first.as<std::string>();
+      std::string path = absl::StrCat(where, ".", key);
+      absl::Status s;
+      std::string text;
+      if (key == "enabled") {
+        s = ReadScalar(field.second, path, &tls.enabled);
+      } else if (key == "cert" || key == "key" || key == "client_ca") {
+        s = ReadScalar(field.second, path, &text);
+        (key == "cert" ? tls.cert : key == "key" ? tls.key : tls.client_ca) = text;
+      } else {
+        s = absl::InvalidArgumentError(absl::StrCat("unknown config key \"", path,
+                                                    "\" (one of cert, key, client_ca, enabled)"));
+      }
+      if (!s.ok()) return s;
+    }
+    (*out)[name] = tls;
   }
   return absl::OkStatus();
 }
@@ -76,6 +165,9 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
       {"log_level", &c->log_level},
       {"encryption_key_file", &c->encryption_key_file},
       {"sink", &c->sink},
+      {"tls_cert", &c->tls_cert},
+      {"tls_key", &c->tls_key},
+      {"tls_client_ca", &c->tls_client_ca},
   };
   if (auto it = strings.find(key); it != strings.end()) return ReadScalar(value, key, it->second);
   if (key == "insecure_no_auth") return ReadScalar(value, key, &c->insecure_no_auth);
@@ -84,6 +176,8 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (key == "max_request_bytes") return ReadScalar(value, key, &c->max_request_bytes);
   if (key == "max_pending_spans") return ReadScalar(value, key, &c->max_pending_spans);
   if (key == "indexed_attributes") return ReadScalar(value, key, &c->indexed_attributes);
+  if (key == "tls_listeners") return ReadListenerTls(value, &c->tls_listeners);
+  if (key == "tls_reload_interval") return ReadDuration(value, key, &c->tls_reload_interval);
   if (key == "sampling") {
     auto sampling = sampling::ParseSamplingConfig(value);
     if (!sampling.ok()) return sampling.status();
@@ -120,17 +214,21 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   app.footer("Subcommand: spanvault keygen --out FILE writes a new encryption key file (0600).");
   app.add_option("--config", config_file, "YAML config file (flags win over it)");
   app.add_option("--data-dir", flags.data_dir, "data directory")->capture_default_str();
-  app.add_option("--otlp-grpc-addr", flags.otlp_grpc_addr, "OTLP/gRPC listen address; empty disables");
-  app.add_option("--otlp-http-addr", flags.otlp_http_addr, "OTLP/HTTP listen address; empty disables");
+  app.add_option("--otlp-grpc-addr", flags.otlp_grpc_addr,
+                 "OTLP/gRPC listen address; empty disables");
+  app.add_option("--otlp-http-addr", flags.otlp_http_addr,
+                 "OTLP/HTTP listen address; empty disables");
   app.add_option("--query-http-addr", flags.query_http_addr, "Jaeger HTTP API and UI address");
-  app.add_option("--query-grpc-addr", flags.query_grpc_addr, "Jaeger gRPC query address (reserved)");
+  app.add_option("--query-grpc-addr", flags.query_grpc_addr,
+                 "Jaeger gRPC query address (reserved)");
   app.add_option("--remote-storage-addr", flags.remote_storage_addr,
                  "Jaeger remote storage address (reserved)");
   app.add_option("--admin-http-addr", flags.admin_http_addr, "/metrics, /healthz, /readyz address");
   app.add_option("--admin-grpc-addr", flags.admin_grpc_addr, "admin API address (reserved)");
   app.add_option("--ui-dir", flags.ui_dir, "serve the Jaeger UI bundle from this directory");
   app.add_option("--ports-file", flags.ports_file, "write the bound addresses here as JSON");
-  app.add_flag("--insecure-no-auth", flags.insecure_no_auth, "serve queries without authentication");
+  app.add_flag("--insecure-no-auth", flags.insecure_no_auth,
+               "serve queries without authentication");
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off");
   app.add_option("--max-request-bytes", flags.max_request_bytes,
                  "largest OTLP request after decompression");
@@ -141,6 +239,13 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   app.add_flag("--testing-no-encryption", flags.testing_no_encryption)->group("");
   app.add_option("--sink", flags.sink,
                  "rocksdb, or discard (benchmarks only: drop what is received)");
+  app.add_option("--tls-cert", flags.tls_cert, "TLS certificate chain (PEM) for every listener");
+  app.add_option("--tls-key", flags.tls_key, "the certificate's private key (PEM, mode 0600)");
+  app.add_option("--tls-client-ca", flags.tls_client_ca,
+                 "require client certificates signed by these CAs (PEM): mutual TLS");
+  std::string reload_interval;
+  app.add_option("--tls-reload-interval", reload_interval,
+                 "how often changed certificate files are picked up (default 10s; SIGHUP: now)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -179,6 +284,17 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   if (given("--encryption-key-file")) config.encryption_key_file = flags.encryption_key_file;
   if (given("--testing-no-encryption")) config.testing_no_encryption = flags.testing_no_encryption;
   if (given("--sink")) config.sink = flags.sink;
+  if (given("--tls-cert")) config.tls_cert = flags.tls_cert;
+  if (given("--tls-key")) config.tls_key = flags.tls_key;
+  if (given("--tls-client-ca")) config.tls_client_ca = flags.tls_client_ca;
+  if (given("--tls-reload-interval")) {
+    auto nanos = ParseGoDurationNanos(reload_interval);
+    if (!nanos.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tls-reload-interval: ", nanos.status().message()));
+    }
+    config.tls_reload_interval = absl::Nanoseconds(*nanos);
+  }
   absl::Status valid = config.Validate();
   if (!valid.ok()) return valid;
   return config;

@@ -3,10 +3,14 @@
 // ServerConfig: everything `spanvault` is configured with, from the YAML file and the flags.
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/tls.h"
 #include "sampling/sampling_config.h"
 
 namespace spanvault {
@@ -14,6 +18,17 @@ namespace spanvault {
 // Attribute keys indexed for search by default: the order pipeline's ids and both generations
 // of the HTTP and messaging semantic conventions.
 std::vector<std::string> DefaultIndexedAttributes();
+
+// The listeners, by the names the ports file, the logs and `tls_listeners` use.
+const std::vector<std::string>& ListenerNames();
+
+// A listener's own TLS settings in `tls_listeners`; unset fields fall back to the global ones.
+struct ListenerTls {
+  std::optional<std::string> cert;
+  std::optional<std::string> key;
+  std::optional<std::string> client_ca;  // "" turns mutual TLS off for this listener
+  bool enabled = true;                   // false: plaintext on this listener
+};
 
 struct ServerConfig {
   std::string data_dir = "./data";
@@ -46,6 +61,19 @@ struct ServerConfig {
   // Where received spans go: "rocksdb" (the store) or "discard" (benchmark-only: the receivers
   // decode and validate, then drop; see collector/discard_sink.h). Default: "rocksdb".
   std::string sink = "rocksdb";
+
+  // TLS for every listener (PEM files): --tls-cert and --tls-key, and --tls-client-ca to require
+  // client certificates (mutual TLS). Empty: plaintext.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  // Per-listener overrides, by listener name (see ListenerNames()).
+  std::map<std::string, ListenerTls> tls_listeners;
+  // How often changed certificate files are picked up without a SIGHUP. Default: 10 s.
+  absl::Duration tls_reload_interval = absl::Seconds(10);
+
+  // The TLS files of listener `name`: the global ones with its overrides applied.
+  TlsFiles TlsFor(const std::string& name) const;
 
   // Tail sampling (the `sampling` section, in the Collector's tail_sampling syntax). Default:
   // no policies, so every trace is kept and searchable at once.

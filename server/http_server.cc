@@ -1,8 +1,10 @@
 #include "server/http_server.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -16,7 +18,9 @@ namespace spanvault {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 absl::Status SplitHostPort(const std::string& address, std::string* host, uint16_t* port) {
   size_t colon = address.rfind(':');
@@ -61,25 +65,53 @@ class HttpServer::Impl {
 
 namespace {
 
-// One connection. Owns itself through shared_ptr copies held by pending operations.
-class Session : public std::enable_shared_from_this<Session> {
+constexpr std::chrono::seconds kHandshakeTime{10};
+
+// One connection over `Stream`: beast::tcp_stream (plaintext) or TlsStream. Owns itself
+// through shared_ptr copies held by pending operations.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server)
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  Session(tcp::socket socket, HttpServer::Impl& server) requires(!kTls)
       : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, std::shared_ptr<ssl::context> context,
+          HttpServer::Impl& server) requires(kTls)
+      : context_(std::move(context)), stream_(std::move(socket), *context_), server_(server) {}
 
   void Run() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadHeader();
+      }
+    });
   }
 
  private:
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  // A failed handshake (a plaintext client, no or a bad client certificate) just closes: there
+  // is no channel to answer on.
+  void Handshake() {
+    Tcp().expires_after(kHandshakeTime);
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = this->shared_from_this()](beast::error_code ec) {
+                              if (ec) return self->Tcp().close();
+                              self->ReadHeader();
+                            });
+  }
+
   void ReadHeader() {
     parser_.emplace();
     parser_->body_limit(server_.options_.max_body_bytes);
-    stream_.expires_after(
+    Tcp().expires_after(
         std::chrono::microseconds(absl::ToInt64Microseconds(server_.options_.idle_timeout)));
     http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -88,7 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (absl::EqualsIgnoreCase(std::string(req[http::field::expect]), "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
       http::async_write(stream_, *cont,
-                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                        [self = this->shared_from_this(), cont](beast::error_code ec, size_t) {
                           if (ec) return self->Close();
                           self->ReadBody();
                         });
@@ -100,7 +132,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadBody() {
     http::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void FailRead(beast::error_code ec) {
@@ -137,11 +169,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(req.body());
     beast::error_code ignored;
-    auto remote = stream_.socket().remote_endpoint(ignored);
+    auto remote = Tcp().socket().remote_endpoint(ignored);
     if (!ignored) request.remote_address = remote.address().to_string();
-    stream_.expires_never();
+    Tcp().expires_never();
     server_.in_flight_.fetch_add(1);
-    server_.handler_.Handle(std::move(request), [self = shared_from_this()](HttpResponse r) {
+    server_.handler_.Handle(std::move(request), [self = this->shared_from_this()](HttpResponse r) {
       asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
         self->server_.in_flight_.fetch_sub(1);
         self->Send(std::move(r), !self->keep_alive_);
@@ -160,13 +192,14 @@ class Session : public std::enable_shared_from_this<Session> {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), 11);
     res->set(http::field::server, "spanvault");
+    for (const auto& [name, value] : server_.options_.response_headers) res->set(name, value);
     for (auto& [name, value] : r.headers) res->set(name, value);
     res->body() = std::move(r.body);
     res->keep_alive(!close);
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(30));
+    Tcp().expires_after(std::chrono::seconds(30));
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, close](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this(), res, close](beast::error_code ec, size_t) {
                         if (!ec && close && self->linger_) return self->LingerAndClose();
                         if (ec || close) return self->Close();
                         self->ReadHeader();
@@ -177,17 +210,18 @@ class Session : public std::enable_shared_from_this<Session> {
   // bytes, for at most kDrainTime) before closing.
   void LingerAndClose() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kDrainTime);
+    // Over TLS the response's length tells the client it is complete.
+    if constexpr (!kTls) Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Tcp().expires_after(kDrainTime);
     drain_buffer_ = std::make_unique<char[]>(kDrainChunk);
     Drain();
   }
 
   void Drain() {
     stream_.async_read_some(asio::buffer(drain_buffer_.get(), kDrainChunk),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               self->drained_ += n;
-                              if (ec || self->drained_ > kMaxDrain) return self->stream_.close();
+                              if (ec || self->drained_ > kMaxDrain) return self->Tcp().close();
                               self->Drain();
                             });
   }
@@ -197,12 +231,19 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::chrono::seconds kDrainTime{5};
 
   void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    if constexpr (kTls) {
+      Tcp().expires_after(kHandshakeTime);
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->Tcp().close(); });
+    } else {
+      beast::error_code ignored;
+      Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Tcp().close();
+    }
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<ssl::context> context_;  // TLS only; outlives stream_
+  Stream stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -248,7 +289,12 @@ void HttpServer::Impl::Accept() {
     if (!ec) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), *this)->Run();
+      if (options_.tls) {
+        auto context = options_.tls->ForNewConnection();
+        std::make_shared<Session<TlsStream>>(std::move(socket), std::move(context), *this)->Run();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *this)->Run();
+      }
     }
     Accept();
   });

@@ -6,11 +6,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/http.h"
+#include "server/http_tls.h"
 
 namespace spanvault {
 
@@ -25,6 +27,10 @@ struct HttpServerOptions {
   int threads = 2;
   // A connection with no request for this long is closed. Default: 120 s.
   absl::Duration idle_timeout = absl::Seconds(120);
+  // TLS on every connection; null: plaintext. A TLS handshake must finish within 10 s.
+  std::shared_ptr<HttpTlsContext> tls;
+  // Headers added to every response (security headers for browsers, say).
+  std::vector<std::pair<std::string, std::string>> response_headers;
 };
 
 // Serves HTTP/1.1 with keep-alive and chunked bodies; answers 100-continue, oversized bodies

@@ -1,5 +1,5 @@
 // spanvault: the server binary. Parses the configuration, runs the server until SIGTERM or
-// SIGINT, then shuts down gracefully.
+// SIGINT (SIGHUP reloads the TLS certificates), then shuts down gracefully.
 
 #include <csignal>
 #include <cstdio>
@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -69,7 +70,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   int signal = 0;
-  sigwait(&signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    spdlog::info("received SIGHUP, reloading TLS certificates");
+    server.ReloadTls();
+  }
   spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   server.Shutdown();
   spdlog::info("stopped");

@@ -15,6 +15,7 @@
 #include "server/admin_grpc_service.h"
 #include "server/admin_handler.h"
 #include "server/http_server.h"
+#include "server/listener_tls.h"
 #include "server/ports_file.h"
 #include "spdlog/spdlog.h"
 #include "storage/crypto/key_file.h"
@@ -54,7 +55,34 @@ absl::Status ConfigureEncryption(const ServerConfig& config, TraceStoreOptions* 
   return absl::OkStatus();
 }
 
+// Security headers for the UI listener. HSTS only over TLS: a browser would ignore it on
+// plaintext, and sending it there could lock users out once TLS is off again.
+std::vector<std::pair<std::string, std::string>> BrowserHeaders(bool tls) {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "SAMEORIGIN"},
+      {"Content-Security-Policy", "frame-ancestors 'self'"},
+      {"Referrer-Policy", "same-origin"},
+  };
+  if (tls) headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
+  return headers;
+}
+
 }  // namespace
+
+void Server::ReloadTls() {
+  for (const auto& [name, tls] : http_tls_) {
+    absl::Status s = tls->Reload();
+    if (s.ok()) {
+      spdlog::info("{}: TLS certificate reloaded from {}", name, tls->files().cert_file);
+    } else {
+      spdlog::error("{}: cannot reload TLS, keeping the previous certificate: {}", name,
+                    std::string(s.message()));
+    }
+  }
+  spdlog::info("gRPC listeners pick up changed certificate files within {}",
+               absl::FormatDuration(config_.tls_reload_interval));
+}
 
 Server::Server(ServerConfig config) : config_(std::move(config)) {}
 
@@ -63,15 +91,20 @@ Server::~Server() { Shutdown(); }
 absl::Status Server::StartHttp(const std::string& name, const std::string& address,
                                size_t max_body_bytes, HttpHandler& handler) {
   if (address.empty()) return absl::OkStatus();
+  auto tls = HttpListenerTls(config_, name);
+  if (!tls.ok()) return tls.status();
   HttpServerOptions options;
   options.address = address;
   options.name = name;
   options.max_body_bytes = max_body_bytes;
+  options.tls = *tls;
+  if (name == "query_http") options.response_headers = BrowserHeaders(*tls != nullptr);
   auto server = std::make_unique<HttpServer>(options, handler);
   absl::Status s = server->Start();
   if (!s.ok()) return s;
   bound_[name] = server->bound_address();
-  spdlog::info("{} listening on {}", name, bound_[name]);
+  spdlog::info("{} listening on {} ({})", name, bound_[name], DescribeTls(config_.TlsFor(name)));
+  if (*tls) http_tls_[name] = *tls;
   http_servers_[name] = std::move(server);
   return absl::OkStatus();
 }
@@ -156,11 +189,15 @@ absl::Status Server::StartReceivers() {
     OtlpGrpcReceiverOptions options;
     options.address = config_.otlp_grpc_addr;
     options.max_request_bytes = static_cast<int>(config_.max_request_bytes);
+    auto credentials = GrpcListenerCredentials(config_, "otlp_grpc");
+    if (!credentials.ok()) return credentials.status();
+    options.credentials = *credentials;
     otlp_grpc_ = std::make_unique<OtlpGrpcReceiver>(options, *sink, *ingest_metrics_);
     absl::Status s = otlp_grpc_->Start();
     if (!s.ok()) return s;
     bound_["otlp_grpc"] = otlp_grpc_->bound_address();
-    spdlog::info("otlp_grpc listening on {}", bound_["otlp_grpc"]);
+    spdlog::info("otlp_grpc listening on {} ({})", bound_["otlp_grpc"],
+                 DescribeTls(config_.TlsFor("otlp_grpc")));
   }
   OtlpHttpReceiverOptions http_options;
   http_options.max_request_bytes = config_.max_request_bytes;
@@ -186,11 +223,14 @@ absl::Status Server::StartQuery() {
 
 absl::Status Server::StartAdminGrpc() {
   if (config_.admin_grpc_addr.empty()) return absl::OkStatus();
+  auto credentials = GrpcListenerCredentials(config_, "admin_grpc");
+  if (!credentials.ok()) return credentials.status();
   admin_grpc_ = std::make_unique<AdminGrpcServer>(config_.admin_grpc_addr, *rules_);
-  absl::Status s = admin_grpc_->Start();
+  absl::Status s = admin_grpc_->Start(*credentials);
   if (!s.ok()) return s;
   bound_["admin_grpc"] = admin_grpc_->bound_address();
-  spdlog::info("admin_grpc listening on {}", bound_["admin_grpc"]);
+  spdlog::info("admin_grpc listening on {} ({})", bound_["admin_grpc"],
+               DescribeTls(config_.TlsFor("admin_grpc")));
   return absl::OkStatus();
 }
 

@@ -17,6 +17,7 @@ namespace spanvault {
 class AdminGrpcServer;
 class AdminHandler;
 class HttpServer;
+class HttpTlsContext;
 class IngestMetrics;
 class JaegerHttpApi;
 class OtlpGrpcReceiver;
@@ -42,6 +43,9 @@ class Server {
   // Stops the receivers (answering requests in flight), drains and closes the store, then
   // stops the query and admin listeners. Idempotent.
   void Shutdown();
+  // Reloads the HTTP listeners' TLS certificates now (SIGHUP); the gRPC listeners pick up
+  // changed files within tls_reload_interval. A failed reload keeps the old certificate.
+  void ReloadTls();
 
  private:
   absl::Status StartStore();
@@ -70,6 +74,7 @@ class Server {
   std::unique_ptr<AdminHandler> admin_handler_;
   std::unique_ptr<AdminGrpcServer> admin_grpc_;
   std::map<std::string, std::unique_ptr<HttpServer>> http_servers_;
+  std::map<std::string, std::shared_ptr<HttpTlsContext>> http_tls_;
   std::map<std::string, std::string> bound_;
 };
 

@@ -52,9 +52,11 @@ function artifactsDir() {
 
 class SpanvaultServer {
   // name: label used in logs; uiDir: --ui-dir; args: extra flags (`extraArgs` may be changed
-  // between starts); env: extra environment variables.
-  constructor({ name = 'spanvault', uiDir, args = [], env = {} } = {}) {
+  // between starts); env: extra environment variables; tls: the HTTP listeners serve https
+  // (the TLS flags themselves go in `args`).
+  constructor({ name = 'spanvault', uiDir, args = [], env = {}, tls = false } = {}) {
     this.name = name;
+    this.scheme = tls ? 'https' : 'http';
     this.uiDir = uiDir;
     this.extraArgs = args;
     this.env = env;
@@ -162,9 +164,9 @@ class SpanvaultServer {
     return this.ports;
   }
 
-  get queryUrl() { return `http://${this.portsOrThrow().query_http}`; }
-  get adminUrl() { return `http://${this.portsOrThrow().admin_http}`; }
-  get otlpHttpUrl() { return `http://${this.portsOrThrow().otlp_http}`; }
+  get queryUrl() { return `${this.scheme}://${this.portsOrThrow().query_http}`; }
+  get adminUrl() { return `${this.scheme}://${this.portsOrThrow().admin_http}`; }
+  get otlpHttpUrl() { return `${this.scheme}://${this.portsOrThrow().otlp_http}`; }
   get otlpGrpcAddress() { return this.portsOrThrow().otlp_grpc; }
   // The admin gRPC listener (spanvaultctl --server).
   get adminGrpcAddress() {

@@ -49,8 +49,9 @@ TEST(ConfigTest, FlagsWinOverYaml) {
 
 TEST(ConfigTest, RejectsUnknownKeysBadValuesAndFlags) {
   ServerConfig c;
-  EXPECT_THAT(ApplyYamlConfig("data_dri: x\n", &c),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown config key \"data_dri\"")));
+  EXPECT_THAT(
+      ApplyYamlConfig("data_dri: x\n", &c),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown config key \"data_dri\"")));
   EXPECT_THAT(ApplyYamlConfig("max_request_bytes: lots\n", &c),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_request_bytes")));
   EXPECT_THAT(ApplyYamlConfig("[1, 2", &c), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -99,6 +100,51 @@ TEST(ConfigTest, TheTestingSwitchIsNotInTheHelp) {
   SV_ASSERT_OK(ParseServerConfig(static_cast<int>(argv.size()), argv.data(), &help));
   EXPECT_THAT(help, HasSubstr("--encryption-key-file"));
   EXPECT_THAT(help, ::testing::Not(HasSubstr("testing-no-encryption")));
+}
+
+TEST(ConfigTest, TlsFlagsApplyToEveryListenerWithPerListenerOverrides) {
+  spanvault::testing::TempDir dir;
+  std::string path = dir.path() + "/c.yaml";
+  std::ofstream(path) << "tls_listeners:\n"
+                      << "  admin_grpc: {client_ca: /etc/admins-ca.pem}\n"
+                      << "  otlp_http: {cert: /etc/otlp.pem, key: /etc/otlp.key, client_ca: ''}\n"
+                      << "  admin_http: {enabled: false}\n"
+                      << "tls_reload_interval: 30s\n";
+  auto c = Parse({"--config", path, "--tls-cert", "/etc/s.pem", "--tls-key", "/etc/s.key",
+                  "--tls-client-ca", "/etc/ca.pem"});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->tls_reload_interval, absl::Seconds(30));
+  TlsFiles query = c->TlsFor("query_http");
+  EXPECT_EQ(query.cert_file, "/etc/s.pem");
+  EXPECT_EQ(query.key_file, "/etc/s.key");
+  EXPECT_EQ(query.client_ca_file, "/etc/ca.pem");
+  EXPECT_EQ(c->TlsFor("admin_grpc").client_ca_file, "/etc/admins-ca.pem");
+  EXPECT_EQ(c->TlsFor("admin_grpc").cert_file, "/etc/s.pem");
+  TlsFiles otlp = c->TlsFor("otlp_http");
+  EXPECT_EQ(otlp.cert_file, "/etc/otlp.pem");
+  EXPECT_FALSE(otlp.mutual());
+  EXPECT_FALSE(c->TlsFor("admin_http").enabled());
+
+  auto plain = Parse({});
+  SV_ASSERT_OK(plain);
+  for (const auto& name : ListenerNames()) EXPECT_FALSE(plain->TlsFor(name).enabled()) << name;
+}
+
+TEST(ConfigTest, RejectsIncompleteTlsSettingsNamingTheListener) {
+  EXPECT_THAT(Parse({"--tls-cert", "/etc/s.pem"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("needs both a certificate (tls_cert) and its key")));
+  EXPECT_THAT(Parse({"--tls-client-ca", "/etc/ca.pem"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tls_client_ca needs")));
+  EXPECT_THAT(Parse({"--tls-reload-interval", "soon"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--tls-reload-interval")));
+  ServerConfig c;
+  SV_ASSERT_OK(ApplyYamlConfig("tls_listeners: {otlp_grcp: {enabled: false}}\n", &c));
+  EXPECT_THAT(c.Validate(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr("unknown listener \"otlp_grcp\"")));
+  EXPECT_THAT(
+      ApplyYamlConfig("tls_listeners: {otlp_grpc: {cert_file: x}}\n", &c),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tls_listeners.otlp_grpc.cert_file")));
 }
 
 }  // namespace
