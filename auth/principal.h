@@ -3,8 +3,11 @@
 // Principal: who is asking. Every QueryService method takes one, so no query path can skip
 // the access checks that arrive with authentication.
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "auth/access_policy.h"
 
 namespace spanvault {
 
@@ -12,10 +15,13 @@ struct Principal {
   std::string subject;             // user or token name
   std::vector<std::string> roles;  // role names
   std::string remote_address;
+  // What the caller may do and see (never null).
+  std::shared_ptr<const AccessPolicy> access = AccessPolicy::FromRoles({});
 
   // The caller when authentication is off (--insecure-no-auth, or before it exists).
   static Principal Anonymous(std::string remote_address) {
-    return Principal{"anonymous", {"admin"}, std::move(remote_address)};
+    return Principal{
+        "anonymous", {"unrestricted"}, std::move(remote_address), AccessPolicy::Unrestricted()};
   }
 };
 

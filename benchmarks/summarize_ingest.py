@@ -16,7 +16,7 @@ import sys
 def load_runs(out):
     runs = {}  # (protocol, sink) -> {rep: report}
     for path in glob.glob(os.path.join(out, "load-*.json")):
-        m = re.match(r"load-(\d+)-(\w+)-(\w+)\.json$", os.path.basename(path))
+        m = re.match(r"load-(\d+)-([a-z]+)-([a-z0-9]+)\.json$", os.path.basename(path))
         with open(path) as f:
             runs.setdefault((m.group(2), m.group(3)), {})[int(m.group(1))] = json.load(f)
     return runs
@@ -94,6 +94,17 @@ def main(out):
         print("| %s → %s | %s |" % (protocol, sink, ", ".join(
             "%s %.0f" % (n, p) for p, n in busy if p >= 1) or "n/a"))
     print()
+    costs = sorted({v for (_, v) in runs} - {"rocksdb", "discard"})
+    if costs:
+        print("| ratio to the store as it ships, grpc (median of per-repetition ratios) | accepted spans/s | spans per server CPU-s |")
+        print("|---|---|---|")
+        for variant in costs:
+            reps_ = sorted(runs.get(("grpc", variant), {}).keys())
+            cells = [fmt_range([ratio(runs, ("grpc", variant), ("grpc", "rocksdb"), rep, path)
+                                for rep in reps_], digits=2)
+                     for path in (("accepted_spans_per_s",), ("server", "spans_per_cpu_second"))]
+            print("| %s / store | %s | %s |" % (variant, cells[0], cells[1]))
+        return
     print("| ratio (median of per-repetition ratios) | grpc | http |")
     print("|---|---|---|")
     rows = [("store / discard (accepted spans/s)", lambda p, rep: ratio(runs, (p, "rocksdb"), (p, "discard"), rep))]
