@@ -1,0 +1,68 @@
+#pragma once
+
+// KvStore: the small durable key-value space that identities (users, roles, tokens) live in.
+// The server backs it with a column family of the encrypted RocksDB store; tests use
+// MemoryKvStore.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+
+namespace spanvault {
+
+// One atomic change: every put and delete is applied, or none.
+struct KvWrite {
+  std::vector<std::pair<std::string, std::string>> puts;
+  std::vector<std::string> deletes;
+};
+
+// Implementations are thread-safe and durable once a call returns OK.
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+  // nullopt when the key is absent.
+  virtual absl::StatusOr<std::optional<std::string>> Get(const std::string& key) = 0;
+  // Every entry whose key starts with `prefix`, in key order.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
+      const std::string& prefix) = 0;
+  virtual absl::Status Write(const KvWrite& write) = 0;
+};
+
+// In memory, for tests.
+class MemoryKvStore final : public KvStore {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
+      const std::string& prefix) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto it = entries_.lower_bound(prefix);
+         it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      out.push_back(*it);
+    }
+    return out;
+  }
+  absl::Status Write(const KvWrite& write) override {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [key, value] : write.puts) entries_[key] = value;
+    for (const auto& key : write.deletes) entries_.erase(key);
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, std::string> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace spanvault
