@@ -8,9 +8,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/kv_store.h"
 #include "common/metrics.h"
 #include "common/span_sink.h"
 #include "storage/trace_reader.h"
@@ -39,8 +40,7 @@ struct DuplicateSpans {
 
 // Called exactly once when a pending write is durable or failed; with OK, also the duplicates
 // it skipped, so the sampler's counts stay exact.
-using PendingWriteDone =
-    absl::AnyInvocable<void(absl::Status, std::vector<DuplicateSpans>) &&>;
+using PendingWriteDone = absl::AnyInvocable<void(absl::Status, std::vector<DuplicateSpans>) &&>;
 
 struct SamplingDecision {
   TraceId trace_id;
@@ -70,9 +70,9 @@ class TraceStore : public SpanSink, public TraceReader {
 
   // Applies decisions, after every write queued before: keep indexes every stored span of the
   // trace, writes its summary and tags its root span (or earliest span) with the attribute
-  // `sampling.policy` (unless a span has it already); drop deletes the trace's spans, unless the trace was kept before (then
-  // the spans are indexed as late spans of a kept trace). Both remove the pending state and
-  // remember the decision. `done` runs once all of it is durable.
+  // `sampling.policy` (unless a span has it already); drop deletes the trace's spans, unless the
+  // trace was kept before (then the spans are indexed as late spans of a kept trace). Both remove
+  // the pending state and remember the decision. `done` runs once all of it is durable.
   virtual void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) = 0;
 
   // Every pending trace's state, as last written (for the sampler after a restart).
@@ -89,6 +89,11 @@ class TraceStore : public SpanSink, public TraceReader {
   // kNotFound for an unknown id.
   virtual absl::Status DeleteRule(const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadRules() = 0;
+
+  // Durable key-value spaces in the same (encrypted) store, kept apart from the traces and
+  // their retention: users, roles and tokens; the audit log.
+  virtual KvStore& Identities() = 0;
+  virtual KvStore& Audit() = 0;
 };
 
 struct TraceStoreOptions {

@@ -69,6 +69,8 @@ class MemoryTraceStore final : public TraceStore {
     return std::vector<std::pair<std::string, std::string>>(rules_.begin(), rules_.end());
   }
   absl::StatusOr<bool> IsPending(const TraceId& trace_id) override ABSL_LOCKS_EXCLUDED(mu_);
+  KvStore& Identities() override { return identities_; }
+  KvStore& Audit() override { return audit_; }
 
  private:
   using Trace = std::map<std::string, StoredSpan>;  // by span id
@@ -81,6 +83,8 @@ class MemoryTraceStore final : public TraceStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void KeepLocked(const SamplingDecision& decision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  MemoryKvStore identities_;
+  MemoryKvStore audit_;
   absl::Mutex mu_;
   absl::flat_hash_map<TraceId, PendingTrace> pending_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<TraceId, SamplingDecision> decisions_ ABSL_GUARDED_BY(mu_);

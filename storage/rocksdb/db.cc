@@ -43,7 +43,9 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
           {"pending", TableOptions(/*bloom=*/true, 8)},
           {"decisions", TableOptions(/*bloom=*/true, 8)},
           {"decision_log", TableOptions(/*bloom=*/false, 4)},
-          {"rules", TableOptions(/*bloom=*/false, 1)}};
+          {"rules", TableOptions(/*bloom=*/false, 1)},
+          {"identities", TableOptions(/*bloom=*/false, 1)},
+          {"audit", TableOptions(/*bloom=*/false, 4)}};
 }
 
 absl::Status CheckFormat(rocksdb::DB& db) {
@@ -108,6 +110,8 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   out->decisions = raw[6];
   out->decision_log = raw[7];
   out->rules = raw[8];
+  out->identities = raw[9];
+  out->audit = raw[10];
   absl::Status format = CheckFormat(*out->db);
   if (!format.ok()) return format;
   absl::Status marker = WriteEncryptionMarker(path, store_env->marker);

@@ -34,6 +34,9 @@ struct RocksDb {
   rocksdb::ColumnFamilyHandle* decisions = nullptr;
   rocksdb::ColumnFamilyHandle* decision_log = nullptr;
   rocksdb::ColumnFamilyHandle* rules = nullptr;
+  // Kept apart from traces and their retention: users, roles and tokens; the audit log.
+  rocksdb::ColumnFamilyHandle* identities = nullptr;
+  rocksdb::ColumnFamilyHandle* audit = nullptr;
 };
 
 struct RocksDbOptions {

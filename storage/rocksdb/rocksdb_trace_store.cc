@@ -19,6 +19,7 @@
 #include "storage/rocksdb/catalog.h"
 #include "storage/rocksdb/db.h"
 #include "storage/rocksdb/key_codec.h"
+#include "storage/rocksdb/kv_column.h"
 #include "storage/rocksdb/rocks_status.h"
 #include "storage/rocksdb/trace_search.h"
 #include "storage/trace_records.h"
@@ -64,7 +65,9 @@ class RocksDbTraceStore final : public TraceStore {
       : options_(options),
         indexed_(options.indexed_attributes.begin(), options.indexed_attributes.end()),
         db_(std::move(db)),
-        search_(*db_, catalog_, indexed_, options.max_scan_candidates) {}
+        search_(*db_, catalog_, indexed_, options.max_scan_candidates),
+        identities_(*db_->db, db_->identities, "identities"),
+        audit_(*db_->db, db_->audit, "the audit log") {}
   ~RocksDbTraceStore() override { Shutdown(); }
 
   absl::Status Start();
@@ -73,8 +76,8 @@ class RocksDbTraceStore final : public TraceStore {
   }
   void ConsumePending(SpanBatch batch, std::vector<PendingTrace> states,
                       PendingWriteDone done) override {
-    Enqueue(WriteOp{WriteOp::Kind::kPending, std::move(batch), std::move(states), {}, {},
-                    std::move(done)});
+    Enqueue(WriteOp{
+        WriteOp::Kind::kPending, std::move(batch), std::move(states), {}, {}, std::move(done)});
   }
   void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) override {
     Enqueue(WriteOp{WriteOp::Kind::kDecide, {}, {}, std::move(decisions), std::move(done)});
@@ -103,6 +106,8 @@ class RocksDbTraceStore final : public TraceStore {
   absl::Status DeleteRule(const std::string& id) override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadRules() override;
   absl::StatusOr<bool> IsPending(const TraceId& trace_id) override;
+  KvStore& Identities() override { return identities_; }
+  KvStore& Audit() override { return audit_; }
 
  private:
   absl::Status LoadCatalog();
@@ -120,6 +125,8 @@ class RocksDbTraceStore final : public TraceStore {
   const std::unique_ptr<RocksDb> db_;
   Catalog catalog_;
   const TraceSearch search_;
+  RocksKvStore identities_;
+  RocksKvStore audit_;
   std::thread writer_;
 
   absl::Mutex mu_;

@@ -109,9 +109,9 @@ class TraceStoreTest : public ::testing::Test {
     absl::Status result;
     store_->ConsumePending(MakeBatch(spans), std::move(states),
                            [&](absl::Status s, std::vector<DuplicateSpans>) {
-      result = s;
-      done.Notify();
-    });
+                             result = s;
+                             done.Notify();
+                           });
     done.WaitForNotification();
     SV_ASSERT_OK(result);
   }
@@ -448,8 +448,11 @@ SamplingDecision Decision(uint64_t n, bool keep, int64_t at_seconds = 2000) {
 TYPED_TEST(TraceStoreTest, PendingTracesAreReadableByIdButNotSearchable) {
   SV_ASSERT_OK(
       ConsumeAndWait(*this->store_, MakeBatch({{.trace_id = TraceHex(1), .span_id = SpanHex(1)}})));
-  this->IngestPending({{.service = "mes-api", .trace_id = TraceHex(5), .span_id = SpanHex(1),
-                        .name = "orders process", .start_unix_nano = kT0}},
+  this->IngestPending({{.service = "mes-api",
+                        .trace_id = TraceHex(5),
+                        .span_id = SpanHex(1),
+                        .name = "orders process",
+                        .start_unix_nano = kT0}},
                       {Pending(5, 1, true)});
   this->Reopen();
   SV_EXPECT_OK(this->store_->GetTrace(*TraceId::FromHex(TraceHex(5))));
@@ -478,14 +481,14 @@ TYPED_TEST(TraceStoreTest, PendingWritesReportAndUncountRetriedSpans) {
   // A retry of span 1 together with a new span 2: the sampler counted 3 spans.
   absl::Notification done;
   std::vector<DuplicateSpans> duplicates;
-  this->store_->ConsumePending(
-      MakeBatch({{.trace_id = TraceHex(11), .span_id = SpanHex(1)},
-                 {.trace_id = TraceHex(11), .span_id = SpanHex(2)}}),
-      {Pending(11, 3, true)}, [&](absl::Status s, std::vector<DuplicateSpans> d) {
-        EXPECT_TRUE(s.ok()) << s;
-        duplicates = std::move(d);
-        done.Notify();
-      });
+  this->store_->ConsumePending(MakeBatch({{.trace_id = TraceHex(11), .span_id = SpanHex(1)},
+                                          {.trace_id = TraceHex(11), .span_id = SpanHex(2)}}),
+                               {Pending(11, 3, true)},
+                               [&](absl::Status s, std::vector<DuplicateSpans> d) {
+                                 EXPECT_TRUE(s.ok()) << s;
+                                 duplicates = std::move(d);
+                                 done.Notify();
+                               });
   done.WaitForNotification();
   ASSERT_EQ(duplicates.size(), 1u);
   EXPECT_EQ(duplicates[0].trace_id.ToHex(), TraceHex(11));
@@ -616,6 +619,28 @@ TYPED_TEST(TraceStoreTest, KeepsRulesAcrossRestarts) {
   SV_ASSERT_OK(rules);
   EXPECT_THAT(*rules, ElementsAre(std::pair<std::string, std::string>("r1", "first"),
                                   std::pair<std::string, std::string>("r2", "second")));
+}
+
+TYPED_TEST(TraceStoreTest, KeepsIdentitiesAndAuditApartAcrossRestarts) {
+  KvWrite users;
+  users.puts = {{"user/ann", "a"}, {"user/bob", "b"}, {"role/dev", "d"}};
+  SV_ASSERT_OK(this->store_->Identities().Write(users));
+  SV_ASSERT_OK(this->store_->Audit().Write(KvWrite{{{"user/ann", "audit record"}}, {}}));
+  SV_ASSERT_OK(this->store_->Identities().Write(KvWrite{{{"user/cy", "c"}}, {"user/bob"}}));
+  this->Reopen();
+  auto scanned = this->store_->Identities().Scan("user/");
+  SV_ASSERT_OK(scanned);
+  EXPECT_THAT(*scanned, ElementsAre(std::pair<std::string, std::string>("user/ann", "a"),
+                                    std::pair<std::string, std::string>("user/cy", "c")));
+  auto ann = this->store_->Identities().Get("user/ann");
+  SV_ASSERT_OK(ann);
+  EXPECT_EQ(ann->value_or("absent"), "a");
+  auto bob = this->store_->Identities().Get("user/bob");
+  SV_ASSERT_OK(bob);
+  EXPECT_FALSE(bob->has_value());
+  auto audit = this->store_->Audit().Get("user/ann");
+  SV_ASSERT_OK(audit);
+  EXPECT_EQ(audit->value_or("absent"), "audit record");
 }
 
 TYPED_TEST(TraceStoreTest, RefusesBatchesAfterShutdown) {

@@ -1,8 +1,8 @@
 #pragma once
 
-// KvStore: the small durable key-value space that identities (users, roles, tokens) live in.
-// The server backs it with a column family of the encrypted RocksDB store; tests use
-// MemoryKvStore.
+// KvStore: a small durable key-value space, kept apart from the traces: identities (users,
+// roles, tokens) and the audit log. The server backs each with a column family of the encrypted
+// RocksDB store (TraceStore::Identities(), TraceStore::Audit()); tests use MemoryKvStore.
 
 #include <map>
 #include <optional>
