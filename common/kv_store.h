@@ -4,6 +4,8 @@
 // roles, tokens) and the audit log. The server backs each with a column family of the encrypted
 // RocksDB store (TraceStore::Identities(), TraceStore::Audit()); tests use MemoryKvStore.
 
+#include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,10 +30,15 @@ class KvStore {
   virtual ~KvStore() = default;
   // nullopt when the key is absent.
   virtual absl::StatusOr<std::optional<std::string>> Get(const std::string& key) = 0;
-  // Every entry whose key starts with `prefix`, in key order.
-  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
-      const std::string& prefix) = 0;
+  // At most `limit` entries whose key starts with `prefix` and is not below `from`, in key order.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanPage(
+      const std::string& prefix, const std::string& from, size_t limit) = 0;
   virtual absl::Status Write(const KvWrite& write) = 0;
+
+  // Every entry whose key starts with `prefix`, in key order.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& prefix) {
+    return ScanPage(prefix, prefix, std::numeric_limits<size_t>::max());
+  }
 };
 
 // In memory, for tests.
@@ -43,12 +50,14 @@ class MemoryKvStore final : public KvStore {
     if (it == entries_.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
   }
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
-      const std::string& prefix) override {
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanPage(
+      const std::string& prefix, const std::string& from, size_t limit) override {
     absl::MutexLock lock(&mu_);
     std::vector<std::pair<std::string, std::string>> out;
-    for (auto it = entries_.lower_bound(prefix);
-         it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    for (auto it = entries_.lower_bound(std::max(prefix, from));
+         it != entries_.end() && out.size() < limit &&
+         it->first.compare(0, prefix.size(), prefix) == 0;
+         ++it) {
       out.push_back(*it);
     }
     return out;

@@ -1,5 +1,6 @@
 #include "storage/rocksdb/kv_column.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -16,11 +17,12 @@ absl::StatusOr<std::optional<std::string>> RocksKvStore::Get(const std::string& 
   return std::optional<std::string>(std::move(value));
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RocksKvStore::Scan(
-    const std::string& prefix) {
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RocksKvStore::ScanPage(
+    const std::string& prefix, const std::string& from, size_t limit) {
   std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(rocksdb::ReadOptions(), column_));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  for (it->Seek(std::max(prefix, from));
+       it->Valid() && out.size() < limit && it->key().starts_with(prefix); it->Next()) {
     out.emplace_back(it->key().ToString(), it->value().ToString());
   }
   if (!it->status().ok()) return FromRocks(it->status(), absl::StrCat("reading ", what_));

@@ -19,8 +19,8 @@ class RocksKvStore final : public KvStore {
       : db_(db), column_(column), what_(std::move(what)) {}
 
   absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override;
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
-      const std::string& prefix) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanPage(
+      const std::string& prefix, const std::string& from, size_t limit) override;
   absl::Status Write(const KvWrite& write) override;
 
  private:

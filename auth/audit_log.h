@@ -1,0 +1,92 @@
+#pragma once
+
+// AuditLog: who did what, when, from where, and with what result; every query, login failure
+// and admin action. Records are hash-chained (each carries the SHA-256 of the previous one), so
+// Verify() finds a record that was modified, inserted or deleted. They live in the store's
+// encrypted audit column family (TraceStore::Audit()), apart from trace retention.
+//
+// The chain proves the order and integrity of what is in the log; it cannot prove that the
+// newest records were not cut off together with the head (an attacker would need the
+// encryption key for that). Export the log to a SIEM for an off-box copy.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/kv_store.h"
+
+namespace spanvault {
+
+struct AuditRecord {
+  uint64_t seq = 0;  // 1, 2, 3, ... (set by Append)
+  absl::Time time;   // set by Append
+  std::string principal;
+  std::vector<std::string> roles;
+  std::string remote_address;
+  // The API and call, e.g. "http GET /api/traces", "grpc spanvault.admin.v1.Admin/AddUser".
+  std::string api;
+  // The action checked, e.g. "traces:read", "admin:users", "login".
+  std::string action;
+  // The request's parameters as a JSON object text (never a secret).
+  std::string params = "{}";
+  bool allowed = true;
+  // Why it was denied or failed; empty when it succeeded.
+  std::string detail;
+  int64_t result_count = 0;
+  absl::Duration latency;
+  // Hex SHA-256 of the previous record (64 zeros for the first) and of this one.
+  std::string prev_hash;
+  std::string hash;
+};
+
+struct AuditFilter {
+  std::string principal;  // empty: everyone
+  absl::Time since = absl::InfinitePast();
+  bool denied_only = false;
+  size_t limit = 1000;  // the newest `limit` matching records
+};
+
+struct AuditVerification {
+  uint64_t records = 0;
+  // The first record that breaks the chain, and how; nullopt when the chain is intact.
+  std::optional<uint64_t> first_bad_seq;
+  std::string problem;
+};
+
+// Thread-safe. Append is serialized (the chain needs the previous hash).
+class AuditLog {
+ public:
+  // `kv` and `clock` must outlive the log.
+  AuditLog(KvStore& kv, const Clock& clock) : kv_(kv), clock_(clock) {}
+
+  // Reads the head of the chain. Call once before Append.
+  absl::Status Load() ABSL_LOCKS_EXCLUDED(mu_);
+  // Sets seq, time and the hashes, and writes the record durably.
+  absl::Status Append(AuditRecord record) ABSL_LOCKS_EXCLUDED(mu_);
+  // The newest `filter.limit` matching records, oldest first.
+  absl::StatusOr<std::vector<AuditRecord>> List(const AuditFilter& filter);
+  // Every record in order, for export (`visit` may stop early by returning false).
+  absl::Status ForEach(const std::function<bool(const AuditRecord&)>& visit);
+  // Walks the whole chain.
+  absl::StatusOr<AuditVerification> Verify();
+
+  // The record as one JSON object (also the export format: one per line).
+  static std::string ToJson(const AuditRecord& record);
+
+ private:
+  absl::Status Scan(const std::function<bool(const AuditRecord&, const std::string&)>& visit);
+
+  KvStore& kv_;
+  const Clock& clock_;
+  absl::Mutex mu_;
+  uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string last_hash_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace spanvault

@@ -1,0 +1,151 @@
+#include "auth/audit_log.h"
+
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/status_matchers.h"
+
+namespace spanvault {
+namespace {
+
+using ::testing::HasSubstr;
+
+AuditRecord Query(const std::string& who, bool allowed = true) {
+  AuditRecord r;
+  r.principal = who;
+  r.roles = {"support"};
+  r.remote_address = "10.0.0.7";
+  r.api = "http GET /api/traces";
+  r.action = "traces:read";
+  r.params = R"({"service":"crm-api"})";
+  r.allowed = allowed;
+  r.result_count = allowed ? 3 : 0;
+  return r;
+}
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override { SV_ASSERT_OK(log_.Load()); }
+  void Append(int n) {
+    for (int i = 0; i < n; ++i) {
+      SV_ASSERT_OK(log_.Append(Query(i % 2 ? "ann" : "bob", i % 3 != 0)));
+      clock_.Advance(absl::Minutes(1));
+    }
+  }
+  // Rewrites stored record `seq` through `edit` (the test-only path to tamper).
+  void Tamper(uint64_t seq, const std::function<void(nlohmann::json&)>& edit) {
+    std::string key = absl::StrFormat("r/%016x", seq);
+    auto value = kv_.Get(key);
+    ASSERT_TRUE(value.ok() && value->has_value());
+    auto j = nlohmann::json::parse(**value);
+    edit(j);
+    SV_ASSERT_OK(kv_.Write(KvWrite{{{key, j.dump()}}, {}}));
+  }
+
+  MemoryKvStore kv_;
+  testing::FakeClock clock_{absl::FromUnixSeconds(1800000000)};
+  AuditLog log_{kv_, clock_};
+};
+
+TEST_F(AuditLogTest, AnIntactChainVerifies) {
+  Append(10);
+  auto v = log_.Verify();
+  SV_ASSERT_OK(v);
+  EXPECT_EQ(v->records, 10u);
+  EXPECT_FALSE(v->first_bad_seq.has_value()) << v->problem;
+}
+
+TEST_F(AuditLogTest, TheChainContinuesAfterARestart) {
+  Append(3);
+  AuditLog reopened(kv_, clock_);
+  SV_ASSERT_OK(reopened.Load());
+  SV_ASSERT_OK(reopened.Append(Query("cy")));
+  auto v = reopened.Verify();
+  SV_ASSERT_OK(v);
+  EXPECT_EQ(v->records, 4u);
+  EXPECT_FALSE(v->first_bad_seq.has_value()) << v->problem;
+}
+
+TEST_F(AuditLogTest, NamesAModifiedRecord) {
+  Append(6);
+  Tamper(4, [](nlohmann::json& j) { j["principal"] = "mallory"; });
+  auto v = log_.Verify();
+  SV_ASSERT_OK(v);
+  ASSERT_TRUE(v->first_bad_seq.has_value());
+  EXPECT_EQ(*v->first_bad_seq, 4u);
+  EXPECT_THAT(v->problem, HasSubstr("record 4 was modified"));
+}
+
+TEST_F(AuditLogTest, NamesARecordRehashedToHideAChange) {
+  Append(6);
+  // A forger who recomputes the record's own hash still breaks the link to the next record.
+  Tamper(4, [](nlohmann::json& j) {
+    j["principal"] = "mallory";
+    j.erase("hash");
+    std::string body = j.dump();
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest);
+    j["hash"] = absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  });
+  auto v = log_.Verify();
+  SV_ASSERT_OK(v);
+  ASSERT_TRUE(v->first_bad_seq.has_value());
+  EXPECT_EQ(*v->first_bad_seq, 5u);
+  EXPECT_THAT(v->problem, HasSubstr("does not chain to record 4"));
+}
+
+TEST_F(AuditLogTest, NamesADeletedRecordAndACutOffTail) {
+  Append(6);
+  SV_ASSERT_OK(kv_.Write(KvWrite{{}, {absl::StrFormat("r/%016x", 3)}}));
+  auto v = log_.Verify();
+  SV_ASSERT_OK(v);
+  ASSERT_TRUE(v->first_bad_seq.has_value());
+  EXPECT_EQ(*v->first_bad_seq, 3u);
+  EXPECT_THAT(v->problem, HasSubstr("missing"));
+
+  MemoryKvStore kv2;
+  AuditLog log2(kv2, clock_);
+  SV_ASSERT_OK(log2.Load());
+  for (int i = 0; i < 5; ++i) SV_ASSERT_OK(log2.Append(Query("ann")));
+  SV_ASSERT_OK(kv2.Write(KvWrite{{}, {absl::StrFormat("r/%016x", 5)}}));
+  auto tail = log2.Verify();
+  SV_ASSERT_OK(tail);
+  ASSERT_TRUE(tail->first_bad_seq.has_value());
+  EXPECT_EQ(*tail->first_bad_seq, 5u);
+}
+
+TEST_F(AuditLogTest, ListsByPrincipalTimeAndDenial) {
+  Append(12);  // bob at even minutes, ann at odd; every third denied
+  AuditFilter ann;
+  ann.principal = "ann";
+  auto anns = log_.List(ann);
+  SV_ASSERT_OK(anns);
+  EXPECT_EQ(anns->size(), 6u);
+  for (const auto& r : *anns) EXPECT_EQ(r.principal, "ann");
+
+  AuditFilter denied;
+  denied.denied_only = true;
+  auto d = log_.List(denied);
+  SV_ASSERT_OK(d);
+  EXPECT_EQ(d->size(), 4u);
+
+  AuditFilter recent;
+  recent.since = absl::FromUnixSeconds(1800000000) + absl::Minutes(10);
+  recent.limit = 1;
+  auto last = log_.List(recent);
+  SV_ASSERT_OK(last);
+  ASSERT_EQ(last->size(), 1u);
+  EXPECT_EQ((*last)[0].seq, 12u);
+  auto parsed = nlohmann::json::parse(AuditLog::ToJson((*last)[0]));
+  EXPECT_EQ(parsed["seq"], 12);
+  EXPECT_EQ(parsed["hash"], (*last)[0].hash);
+}
+
+}  // namespace
+}  // namespace spanvault
