@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "absl/strings/str_cat.h"
+#include "auth/authenticator.h"
 #include "auth/base64.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -297,6 +298,39 @@ TEST_F(JwtTest, ConfigurableClaimsAndAlgorithms) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("HS256")));
   EXPECT_THAT(JwtVerifier::Create({.issuer = kIssuer}, *provider_, clock_),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("audience")));
+}
+
+TEST_F(JwtTest, AuthenticatorMapsGroupsToRoles) {
+  MemoryKvStore kv;
+  absl::StatusOr<std::unique_ptr<IdentityStore>> identities =
+      IdentityStore::Open(kv, clock_, {.password_params = {.memory_kib = 64, .iterations = 1}});
+  ASSERT_TRUE(identities.ok());
+  ASSERT_TRUE((*identities)->Bootstrap().ok());
+  absl::StatusOr<std::unique_ptr<Authenticator>> authenticator = Authenticator::Create(
+      {.group_roles = {{"sre", {"devops", "dev"}}, {"support-team", {"support"}}}}, **identities,
+      verifier_.get(), clock_);
+  ASSERT_TRUE(authenticator.ok());
+  absl::StatusOr<Principal> principal =
+      (*authenticator)->Authenticate({"Bearer " + Es256(Claims()), "10.0.0.1"});
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_EQ(principal->subject, "alice");
+  EXPECT_EQ(principal->method, "jwt");
+  EXPECT_THAT(principal->roles, ElementsAre("devops", "dev", "support"));
+  EXPECT_TRUE(principal->access->Allows(Action::kTracesRead));
+
+  json claims = Claims();
+  claims["groups"] = {"admin", "unmapped"};  // not mapped: no roles, even if named like one
+  principal = (*authenticator)->Authenticate({"Bearer " + Rs256(claims), "10.0.0.1"});
+  ASSERT_TRUE(principal.ok());
+  EXPECT_TRUE(principal->roles.empty());
+  EXPECT_FALSE(principal->access->Allows(Action::kTracesRead));
+
+  claims = Claims();
+  claims["exp"] = absl::ToUnixSeconds(clock_.Now()) - 3600;
+  absl::StatusOr<Principal> expired =
+      (*authenticator)->Authenticate({"Bearer " + Rs256(claims), "10.0.0.1"});
+  EXPECT_THAT(expired, StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("expired")));
+  EXPECT_EQ(expired.status().message().find("eyJ"), absl::string_view::npos);
 }
 
 TEST(JwksTest, ParseRefusesWeakOrMalformedKeys) {
