@@ -29,8 +29,8 @@ absl::StatusOr<NewApiToken> MakeApiToken(std::string name, std::string owner,
   Wipe(*secret);
 
   NewApiToken made;
-  made.record = ApiToken{HexEncode(*id), std::move(name), std::move(owner), std::move(roles),
-                         now,           expires,         false,            Sha256(secret_hex)};
+  made.record = ApiToken{HexEncode(*id), std::move(name), std::move(owner),  std::move(roles), now,
+                         expires,        false,           Sha256(secret_hex)};
   made.token = std::string(kApiTokenPrefix) + made.record.id + "_" + secret_hex;
   Wipe(secret_hex);
   return made;

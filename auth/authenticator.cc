@@ -17,8 +17,7 @@ constexpr size_t kMaxProxyUserBytes = 256;
 absl::Status InvalidCredentials() { return absl::UnauthenticatedError("invalid credentials"); }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return absl::ascii_tolower(static_cast<unsigned char>(x)) ==
                   absl::ascii_tolower(static_cast<unsigned char>(y));
          });
@@ -54,10 +53,12 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(Authenticat
 }
 
 Authenticator::Authenticator(AuthenticatorOptions options, CidrSet trusted,
-                             IdentityStore& identities, const JwtVerifier* jwt,
-                             const Clock& clock)
-    : options_(std::move(options)), trusted_(std::move(trusted)), identities_(identities),
-      jwt_(jwt), user_throttle_(options_.user_throttle, clock),
+                             IdentityStore& identities, const JwtVerifier* jwt, const Clock& clock)
+    : options_(std::move(options)),
+      trusted_(std::move(trusted)),
+      identities_(identities),
+      jwt_(jwt),
+      user_throttle_(options_.user_throttle, clock),
       address_throttle_(options_.address_throttle, clock) {}
 
 absl::StatusOr<Principal> Authenticator::Authenticate(const AuthRequest& request) {

@@ -71,7 +71,8 @@ absl::StatusOr<CidrBlock> CidrBlock::Parse(std::string_view text) {
   const size_t slash = text.find('/');
   std::optional<IpAddress> address = ParseBareAddress(text.substr(0, slash));
   if (!address.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", std::string(text), "\": not an IP address block"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", std::string(text), "\": not an IP address block"));
   }
   const int max_bits = address->is_v4 ? 32 : 128;
   int bits = max_bits;
@@ -86,7 +87,8 @@ absl::StatusOr<CidrBlock> CidrBlock::Parse(std::string_view text) {
   }
   const int prefix_bits = bits + (address->is_v4 ? 96 : 0);
   if (HostBitsSet(*address, prefix_bits)) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", std::string(text), "\": host bits are set"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", std::string(text), "\": host bits are set"));
   }
   return CidrBlock(*address, prefix_bits);
 }

@@ -54,8 +54,8 @@ absl::Status ValidateRole(const Role& role) {
 }
 
 absl::Status Corrupt(const std::string& key, const absl::Status& status) {
-  return absl::DataLossError(absl::StrCat("stored record ", key, " is malformed: ",
-                                          status.message()));
+  return absl::DataLossError(
+      absl::StrCat("stored record ", key, " is malformed: ", status.message()));
 }
 
 // Decodes every value of `entries` with `decode`; kDataLoss naming the key of a bad one.
@@ -78,19 +78,16 @@ bool Holds(const std::vector<std::string>& roles, const std::string& role) {
 }  // namespace
 
 absl::Status ValidateIdentityName(std::string_view field, std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 64 &&
-            std::all_of(name.begin(), name.end(), [](char c) {
-              return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                     c == '-';
-            });
+  bool ok = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
   if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(std::string(field), " \"", std::string(name.substr(0, 64)),
-                   "\": must match [a-z0-9._-]{1,64}"));
+  return absl::InvalidArgumentError(absl::StrCat(std::string(field), " \"",
+                                                 std::string(name.substr(0, 64)),
+                                                 "\": must match [a-z0-9._-]{1,64}"));
 }
 
-absl::StatusOr<std::unique_ptr<IdentityStore>> IdentityStore::Open(KvStore& kv,
-                                                                   const Clock& clock,
+absl::StatusOr<std::unique_ptr<IdentityStore>> IdentityStore::Open(KvStore& kv, const Clock& clock,
                                                                    IdentityStoreOptions options) {
   SV_ASSIGN_OR_RETURN(auto entries, kv.Scan(kRolePrefix));
   SV_ASSIGN_OR_RETURN(std::vector<Role> roles, DecodeAll<Role>(entries, DecodeRole));
@@ -101,13 +98,16 @@ absl::StatusOr<std::unique_ptr<IdentityStore>> IdentityStore::Open(KvStore& kv,
   SV_ASSIGN_OR_RETURN(std::string dummy_hash,
                       HashPassword(dummy_password, options.password_params));
   Wipe(dummy_password);
-  return std::unique_ptr<IdentityStore>(new IdentityStore(
-      kv, clock, std::move(options), std::move(dummy_hash), std::move(by_name)));
+  return std::unique_ptr<IdentityStore>(
+      new IdentityStore(kv, clock, std::move(options), std::move(dummy_hash), std::move(by_name)));
 }
 
 IdentityStore::IdentityStore(KvStore& kv, const Clock& clock, IdentityStoreOptions options,
                              std::string dummy_hash, std::map<std::string, Role> roles)
-    : kv_(kv), clock_(clock), options_(std::move(options)), dummy_hash_(std::move(dummy_hash)),
+    : kv_(kv),
+      clock_(clock),
+      options_(std::move(options)),
+      dummy_hash_(std::move(dummy_hash)),
       roles_(std::move(roles)) {}
 
 absl::StatusOr<std::optional<std::string>> IdentityStore::Bootstrap() {
@@ -120,7 +120,8 @@ absl::StatusOr<std::optional<std::string>> IdentityStore::Bootstrap() {
   User admin{kAdmin, std::move(hash), {kAdmin}, clock_.Now()};
   KvWrite write;
   std::vector<Role> builtin = BuiltinRoles();
-  for (const Role& role : builtin) write.puts.emplace_back(kRolePrefix + role.name, EncodeRole(role));
+  for (const Role& role : builtin)
+    write.puts.emplace_back(kRolePrefix + role.name, EncodeRole(role));
   write.puts.emplace_back(kUserPrefix + admin.name, EncodeUser(admin));
   write.puts.emplace_back(kBootstrappedKey, "1");
   absl::Status written = kv_.Write(write);
@@ -396,8 +397,8 @@ absl::StatusOr<ApiToken> IdentityStore::CheckToken(std::string_view presented) {
   std::optional<PresentedToken> parsed = ParseApiToken(presented);
   if (!parsed.has_value()) return InvalidCredentials();
   absl::StatusOr<std::optional<ApiToken>> token = ReadToken(parsed->id);
-  const bool matches = token.ok() && token->has_value() &&
-                       ApiTokenSecretMatches(**token, parsed->secret);
+  const bool matches =
+      token.ok() && token->has_value() && ApiTokenSecretMatches(**token, parsed->secret);
   Wipe(parsed->secret);
   if (!token.ok()) return token.status();
   if (!matches || !ApiTokenUsable(**token, clock_.Now())) return InvalidCredentials();

@@ -48,7 +48,8 @@ constexpr size_t kP256CoordinateBytes = 32;
 // The public key that `params` describe for key type `type` ("RSA", "EC"), or null.
 Pkey FromParams(const char* type, OSSL_PARAM_BLD* bld) {
   std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* pkey = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
@@ -73,9 +74,9 @@ absl::StatusOr<Pkey> RsaKey(const json& jwk, const std::string& label) {
     return absl::InvalidArgumentError(absl::StrCat(label, ": n and e must be base64url"));
   }
   auto to_bn = [](const std::string& bytes) {
-    return std::unique_ptr<BIGNUM, BnFree>(BN_bin2bn(
-        reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()),
-        nullptr));
+    return std::unique_ptr<BIGNUM, BnFree>(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                  static_cast<int>(bytes.size()), nullptr));
   };
   auto bn_n = to_bn(*n), bn_e = to_bn(*e);
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
@@ -136,7 +137,7 @@ std::optional<std::string> Es256ToDer(std::string_view raw) {
 }  // namespace
 
 struct Jwks::Key {
-  std::string kid;  // may be empty
+  std::string kid;    // may be empty
   JwsAlgorithm type;  // the algorithm family the key type serves (RSA: RS256, EC P-256: ES256)
   std::optional<std::string> alg;
   Pkey pkey;
@@ -146,11 +147,12 @@ namespace {
 
 // The key `jwk` describes; null (no error) for a key type, curve or use spanvault skips.
 absl::StatusOr<std::unique_ptr<Jwks::Key>> ParseKey(const json& jwk, size_t index) {
-  if (!jwk.is_object()) return absl::InvalidArgumentError(absl::StrCat("JWKS key ", index, ": not an object"));
+  if (!jwk.is_object())
+    return absl::InvalidArgumentError(absl::StrCat("JWKS key ", index, ": not an object"));
   auto key = std::make_unique<Jwks::Key>();
   key->kid = jwk.value("kid", "");
-  const std::string label =
-      key->kid.empty() ? absl::StrCat("JWKS key ", index) : absl::StrCat("JWKS key \"", key->kid, "\"");
+  const std::string label = key->kid.empty() ? absl::StrCat("JWKS key ", index)
+                                             : absl::StrCat("JWKS key \"", key->kid, "\"");
   const std::string kty = jwk.value("kty", ""), use = jwk.value("use", "sig");
   if (use != "sig") return nullptr;
   if (jwk.contains("alg")) key->alg = jwk["alg"].get<std::string>();
@@ -214,7 +216,8 @@ absl::StatusOr<const Jwks::Key*> Jwks::Select(std::optional<std::string_view> ki
   const Key* found = nullptr;
   for (const auto& key : keys_) {
     if (kid.has_value() ? key->kid == *kid : key->type == alg) {
-      if (found != nullptr) return absl::UnauthenticatedError("token names no kid and several keys fit");
+      if (found != nullptr)
+        return absl::UnauthenticatedError("token names no kid and several keys fit");
       found = key.get();
     }
   }
@@ -237,7 +240,8 @@ absl::Status Jwks::Verify(std::optional<std::string_view> kid, JwsAlgorithm alg,
     signature = der;
   }
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, (*key)->pkey.get()) != 1 ||
+  if (!ctx ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, (*key)->pkey.get()) != 1 ||
       EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                        signature.size(),
                        reinterpret_cast<const unsigned char*>(signing_input.data()),

@@ -24,8 +24,8 @@ absl::StatusOr<std::optional<absl::Time>> TimeClaim(const json& claims, const ch
   if (!it->is_number() || !std::isfinite(it->get<double>())) {
     return Refused(absl::StrCat(name, " is not a number"));
   }
-  return std::optional<absl::Time>(absl::FromUnixMicros(
-      static_cast<int64_t>(std::clamp(it->get<double>(), -1e12, 1e12) * 1e6)));
+  return std::optional<absl::Time>(
+      absl::FromUnixMicros(static_cast<int64_t>(std::clamp(it->get<double>(), -1e12, 1e12) * 1e6)));
 }
 
 bool AudienceMatches(const json& claims, const std::string& audience) {
@@ -56,8 +56,8 @@ absl::StatusOr<std::vector<std::string>> Groups(const json& claims, const std::s
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(JwtOptions options,
-                                                                  JwksProvider& keys,
-                                                                  const Clock& clock) {
+                                                                 JwksProvider& keys,
+                                                                 const Clock& clock) {
   if (options.issuer.empty()) return absl::InvalidArgumentError("issuer: required");
   if (options.audience.empty()) return absl::InvalidArgumentError("audience: required");
   std::vector<JwsAlgorithm> algorithms;
@@ -76,7 +76,9 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(JwtOptions opti
 
 JwtVerifier::JwtVerifier(JwtOptions options, std::vector<JwsAlgorithm> algorithms,
                          JwksProvider& keys, const Clock& clock)
-    : options_(std::move(options)), algorithms_(std::move(algorithms)), keys_(keys),
+    : options_(std::move(options)),
+      algorithms_(std::move(algorithms)),
+      keys_(keys),
       clock_(clock) {}
 
 absl::StatusOr<JwtIdentity> JwtVerifier::Verify(std::string_view token) const {
@@ -90,8 +92,7 @@ absl::StatusOr<JwtIdentity> JwtVerifier::Verify(std::string_view token) const {
   if (!header.has_value()) return Refused("malformed header");
   absl::Status signed_ok = CheckSignature(token, second, *header);
   if (!signed_ok.ok()) return signed_ok;
-  std::optional<std::string> payload =
-      Base64UrlDecode(token.substr(first + 1, second - first - 1));
+  std::optional<std::string> payload = Base64UrlDecode(token.substr(first + 1, second - first - 1));
   if (!payload.has_value()) return Refused("malformed payload");
   return CheckClaims(*payload);
 }
@@ -101,11 +102,11 @@ absl::Status JwtVerifier::CheckSignature(std::string_view token, size_t payload_
   json header = json::parse(header_text, nullptr, /*allow_exceptions=*/false);
   if (header.is_discarded() || !header.is_object()) return Refused("malformed header");
   auto alg_it = header.find("alg");
-  std::optional<JwsAlgorithm> alg =
-      alg_it != header.end() && alg_it->is_string() ? ParseJwsAlgorithm(alg_it->get<std::string>())
-                                                    : std::nullopt;
-  if (!alg.has_value() || std::find(algorithms_.begin(), algorithms_.end(), *alg) ==
-                              algorithms_.end()) {
+  std::optional<JwsAlgorithm> alg = alg_it != header.end() && alg_it->is_string()
+                                        ? ParseJwsAlgorithm(alg_it->get<std::string>())
+                                        : std::nullopt;
+  if (!alg.has_value() ||
+      std::find(algorithms_.begin(), algorithms_.end(), *alg) == algorithms_.end()) {
     return Refused("alg not allowed");
   }
   for (const char* field : {"crit", "jku", "jwk", "x5u", "x5c"}) {

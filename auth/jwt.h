@@ -45,8 +45,7 @@ class JwtVerifier {
  public:
   // kInvalidArgument naming the field for an empty issuer or audience, or an algorithm other
   // than RS256 / ES256 (none, HS256 and the like are never accepted).
-  static absl::StatusOr<std::unique_ptr<JwtVerifier>> Create(JwtOptions options,
-                                                             JwksProvider& keys,
+  static absl::StatusOr<std::unique_ptr<JwtVerifier>> Create(JwtOptions options, JwksProvider& keys,
                                                              const Clock& clock);
 
   // The identity in `token` when it is a well-formed compact JWS (three base64url segments,

@@ -18,7 +18,8 @@ using ::testing::IsEmpty;
 constexpr PasswordHashParams kFast{.memory_kib = 64, .iterations = 1, .parallelism = 1};
 
 std::string Basic(std::string_view user_password) {
-  return "Basic " + absl::Base64Escape(absl::string_view(user_password.data(), user_password.size()));
+  return "Basic " +
+         absl::Base64Escape(absl::string_view(user_password.data(), user_password.size()));
 }
 
 class AuthenticatorTest : public ::testing::Test {
@@ -73,7 +74,8 @@ TEST_F(AuthenticatorTest, BadCredentialsLookAlike) {
     EXPECT_THAT(Auth(header), StatusIs(absl::StatusCode::kUnauthenticated, "invalid credentials"))
         << header;
   }
-  EXPECT_THAT(Auth("Digest abc"), StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("scheme")));
+  EXPECT_THAT(Auth("Digest abc"),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("scheme")));
   EXPECT_THAT(Auth(""), StatusIs(absl::StatusCode::kUnauthenticated, "credentials required"));
   // Without OIDC a JWT-looking bearer is refused alike.
   EXPECT_THAT(Auth("Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln"),
@@ -97,7 +99,8 @@ TEST_F(AuthenticatorTest, FailedLoginsLockTheUserOutWithGrowingLockouts) {
   EXPECT_EQ(RetryAfterOf(locked.status()), absl::Minutes(1));
   EXPECT_TRUE(Auth(Basic("robot:robot-password")).ok());  // other users are unaffected
   clock_.Advance(absl::Minutes(1));
-  for (int i = 0; i < 5; ++i) (void)Auth(Basic("alice:wrong-password"), "10.0.1." + std::to_string(i));
+  for (int i = 0; i < 5; ++i)
+    (void)Auth(Basic("alice:wrong-password"), "10.0.1." + std::to_string(i));
   EXPECT_EQ(RetryAfterOf(Auth(Basic("alice:alice-password")).status()), absl::Minutes(2));
   clock_.Advance(absl::Minutes(2));
   EXPECT_TRUE(Auth(Basic("alice:alice-password")).ok());
@@ -105,7 +108,8 @@ TEST_F(AuthenticatorTest, FailedLoginsLockTheUserOutWithGrowingLockouts) {
 
 TEST_F(AuthenticatorTest, FailedLoginsFromOneAddressLockTheAddressOut) {
   for (int i = 0; i < 20; ++i) {
-    (void)Auth(Basic("user" + std::to_string(i) + ":guess"), "ipv4:192.0.2.1:" + std::to_string(4000 + i));
+    (void)Auth(Basic("user" + std::to_string(i) + ":guess"),
+               "ipv4:192.0.2.1:" + std::to_string(4000 + i));
   }
   EXPECT_THAT(Auth(Basic("alice:alice-password"), "192.0.2.1"),
               StatusIs(absl::StatusCode::kResourceExhausted));

@@ -1,6 +1,5 @@
 #include "auth/cidr.h"
 #include "auth/login_throttle.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"

@@ -215,7 +215,10 @@ TEST_F(IdentityStoreTest, StoredRecordsHoldNoSecrets) {
 }
 
 TEST(IdentityCodecTest, RoleRoundTripAndUnknownActions) {
-  Role role{"r", "d", {Action::kTracesRead, Action::kIngest}, {"shop-*"},
+  Role role{"r",
+            "d",
+            {Action::kTracesRead, Action::kIngest},
+            {"shop-*"},
             {{"email", AttributeAccess::kHide}}};
   absl::StatusOr<Role> decoded = DecodeRole(EncodeRole(role));
   ASSERT_TRUE(decoded.ok()) << decoded.status();

@@ -41,7 +41,9 @@ std::string BnParam(EVP_PKEY* key, const char* name) {
 }
 
 json RsaJwk(EVP_PKEY* key, const std::string& kid) {
-  return {{"kty", "RSA"}, {"kid", kid}, {"use", "sig"},
+  return {{"kty", "RSA"},
+          {"kid", kid},
+          {"use", "sig"},
           {"n", Base64UrlEncode(BnParam(key, OSSL_PKEY_PARAM_RSA_N))},
           {"e", Base64UrlEncode(BnParam(key, OSSL_PKEY_PARAM_RSA_E))}};
 }
@@ -49,21 +51,23 @@ json RsaJwk(EVP_PKEY* key, const std::string& kid) {
 json EcJwk(EVP_PKEY* key, const std::string& kid) {
   unsigned char point[65];
   size_t len = 0;
-  EXPECT_EQ(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point),
-                                            &len),
-            1);
+  EXPECT_EQ(
+      EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &len), 1);
   EXPECT_EQ(len, 65u);
   std::string raw(reinterpret_cast<char*>(point), len);
-  return {{"kty", "EC"}, {"kid", kid}, {"crv", "P-256"},
-          {"x", Base64UrlEncode(raw.substr(1, 32))}, {"y", Base64UrlEncode(raw.substr(33, 32))}};
+  return {{"kty", "EC"},
+          {"kid", kid},
+          {"crv", "P-256"},
+          {"x", Base64UrlEncode(raw.substr(1, 32))},
+          {"y", Base64UrlEncode(raw.substr(33, 32))}};
 }
 
 std::string SignDigest(EVP_PKEY* key, std::string_view input) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   size_t len = 0;
   EXPECT_EQ(EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key), 1);
-  EXPECT_EQ(EVP_DigestSign(ctx, nullptr, &len,
-                           reinterpret_cast<const unsigned char*>(input.data()), input.size()),
+  EXPECT_EQ(EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                           input.size()),
             1);
   std::string sig(len, '\0');
   EXPECT_EQ(EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
@@ -113,8 +117,8 @@ class JwtTest : public ::testing::Test {
 
   json Claims() const {
     const int64_t now = absl::ToUnixSeconds(clock_.Now());
-    return {{"iss", kIssuer},       {"aud", kAudience},   {"sub", "alice"},
-            {"exp", now + 300},     {"iat", now},         {"groups", {"sre", "support-team"}}};
+    return {{"iss", kIssuer},   {"aud", kAudience}, {"sub", "alice"},
+            {"exp", now + 300}, {"iat", now},       {"groups", {"sre", "support-team"}}};
   }
 
   std::string Rs256(const json& claims, const std::string& kid = "rsa1") const {
@@ -213,12 +217,12 @@ TEST_F(JwtTest, Hs256KeyedWithThePublicKeyIsRefused) {
       absl::StrCat(Encode({{"alg", "HS256"}, {"kid", "rsa1"}}), ".", Encode(Claims()));
   unsigned char mac[32];
   size_t mac_len = 0;
-  ASSERT_NE(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, public_n.data(),
-                      public_n.size(), reinterpret_cast<const unsigned char*>(input.data()),
-                      input.size(), mac, sizeof(mac), &mac_len),
+  ASSERT_NE(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, public_n.data(), public_n.size(),
+                      reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
+                      sizeof(mac), &mac_len),
             nullptr);
-  std::string token = absl::StrCat(
-      input, ".", Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), mac_len)));
+  std::string token =
+      absl::StrCat(input, ".", Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), mac_len)));
   EXPECT_THAT(verifier_->Verify(token),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("alg not allowed")));
 }
@@ -238,7 +242,8 @@ TEST_F(JwtTest, TamperedPayloadFailsTheSignature) {
   json claims = Claims();
   claims["sub"] = "mallory";
   size_t first = token.find('.'), second = token.find('.', first + 1);
-  std::string tampered = absl::StrCat(token.substr(0, first + 1), Encode(claims), token.substr(second));
+  std::string tampered =
+      absl::StrCat(token.substr(0, first + 1), Encode(claims), token.substr(second));
   EXPECT_THAT(verifier_->Verify(tampered),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("bad signature")));
   std::string es = Es256(Claims());
@@ -259,8 +264,8 @@ TEST_F(JwtTest, MalformedTokens) {
 
 TEST_F(JwtTest, HeaderSuppliedKeysAndCritAreRefused) {
   for (const char* field : {"jku", "jwk", "x5u", "x5c", "crit"}) {
-    std::string input = absl::StrCat(
-        Encode({{"alg", "RS256"}, {"kid", "rsa1"}, {field, "x"}}), ".", Encode(Claims()));
+    std::string input = absl::StrCat(Encode({{"alg", "RS256"}, {"kid", "rsa1"}, {field, "x"}}), ".",
+                                     Encode(Claims()));
     std::string token = absl::StrCat(input, ".", Base64UrlEncode(SignDigest(rsa_, input)));
     EXPECT_THAT(verifier_->Verify(token),
                 StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr(field)));
@@ -278,10 +283,13 @@ TEST_F(JwtTest, GroupsClaimStringOrArray) {
 }
 
 TEST_F(JwtTest, ConfigurableClaimsAndAlgorithms) {
-  absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier = JwtVerifier::Create(
-      {.issuer = kIssuer, .audience = kAudience, .algorithms = {"ES256"},
-       .subject_claim = "preferred_username", .groups_claim = "roles"},
-      *provider_, clock_);
+  absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
+      JwtVerifier::Create({.issuer = kIssuer,
+                           .audience = kAudience,
+                           .algorithms = {"ES256"},
+                           .subject_claim = "preferred_username",
+                           .groups_claim = "roles"},
+                          *provider_, clock_);
   ASSERT_TRUE(verifier.ok());
   json claims = Claims();
   claims["preferred_username"] = "alice.w";
@@ -292,10 +300,10 @@ TEST_F(JwtTest, ConfigurableClaimsAndAlgorithms) {
   EXPECT_THAT(identity->groups, ElementsAre("dev"));
   EXPECT_THAT((*verifier)->Verify(Rs256(claims)), StatusIs(absl::StatusCode::kUnauthenticated));
 
-  EXPECT_THAT(JwtVerifier::Create({.issuer = kIssuer, .audience = kAudience,
-                                   .algorithms = {"HS256"}},
-                                  *provider_, clock_),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("HS256")));
+  EXPECT_THAT(
+      JwtVerifier::Create({.issuer = kIssuer, .audience = kAudience, .algorithms = {"HS256"}},
+                          *provider_, clock_),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("HS256")));
   EXPECT_THAT(JwtVerifier::Create({.issuer = kIssuer}, *provider_, clock_),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("audience")));
 }
@@ -346,9 +354,12 @@ TEST(JwksTest, ParseRefusesWeakOrMalformedKeys) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(Jwks::Parse("not json"), StatusIs(absl::StatusCode::kInvalidArgument));
   // A point not on the curve.
-  json bad_point = {{"keys", {{{"kty", "EC"}, {"crv", "P-256"}, {"kid", "p"},
-                               {"x", Base64UrlEncode(std::string(32, '\x01'))},
-                               {"y", Base64UrlEncode(std::string(32, '\x01'))}}}}};
+  json bad_point = {{"keys",
+                     {{{"kty", "EC"},
+                       {"crv", "P-256"},
+                       {"kid", "p"},
+                       {"x", Base64UrlEncode(std::string(32, '\x01'))},
+                       {"y", Base64UrlEncode(std::string(32, '\x01'))}}}}};
   EXPECT_THAT(Jwks::Parse(bad_point.dump()), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 

@@ -44,7 +44,8 @@ TEST(PasswordTest, MalformedOrOtherHashesDoNotVerify) {
   EXPECT_FALSE(VerifyPassword("pw", "pw"));
   // An argon2i hash (not id) is refused even when it would match.
   EXPECT_FALSE(VerifyPassword(
-      "password", "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweHKfbftvj+qf+YFY4NeBbtA"));
+      "password",
+      "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweHKfbftvj+qf+YFY4NeBbtA"));
 }
 
 TEST(PasswordTest, TooLongPasswordIsRefused) {
