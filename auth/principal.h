@@ -17,6 +17,9 @@ struct Principal {
   std::string remote_address;
   // What the caller may do and see (never null).
   std::shared_ptr<const AccessPolicy> access = AccessPolicy::FromRoles({});
+  // How the caller authenticated: "basic", "token", "jwt", "proxy", "mtls", or "none" (no
+  // authentication: --insecure-no-auth).
+  std::string method = "none";
 
   // The caller when authentication is off (--insecure-no-auth, or before it exists).
   static Principal Anonymous(std::string remote_address) {
