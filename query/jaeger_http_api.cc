@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "auth/login_throttle.h"
 #include "common/otlp_json.h"
 #include "common/wire_status.h"
 #include "query/jaeger_json.h"
@@ -28,7 +29,10 @@ std::string Dump(const json& body, bool pretty) {
 }
 
 json Envelope(json data, int total) {
-  return json{{"data", std::move(data)}, {"total", total}, {"limit", 0}, {"offset", 0},
+  return json{{"data", std::move(data)},
+              {"total", total},
+              {"limit", 0},
+              {"offset", 0},
               {"errors", nullptr}};
 }
 
@@ -70,7 +74,8 @@ std::string Param(const ApiCall& call, std::string_view name) {
 // kInvalidArgument for any parameter not in `allowed`.
 absl::Status OnlyParams(const ApiCall& call, const std::set<std::string_view>& allowed) {
   for (const auto& [k, v] : call.params) {
-    if (!allowed.count(k)) return absl::InvalidArgumentError(absl::StrCat("unknown parameter '", k, "'"));
+    if (!allowed.count(k))
+      return absl::InvalidArgumentError(absl::StrCat("unknown parameter '", k, "'"));
   }
   return absl::OkStatus();
 }
@@ -183,13 +188,15 @@ HttpResponse V3Operations(QueryService& q, const ApiCall& call) {
   absl::Status allowed = OnlyParams(call, {"prettyPrint", "service", "spanKind", "span_kind"});
   if (!allowed.ok()) return V3Error(allowed);
   std::string service = Param(call, "service");
-  if (service.empty()) return V3Error(absl::InvalidArgumentError("parameter 'service' is required"));
+  if (service.empty())
+    return V3Error(absl::InvalidArgumentError("parameter 'service' is required"));
   std::string kind = Param(call, "spanKind");
   if (kind.empty()) kind = Param(call, "span_kind");
   auto ops = q.GetOperations(call.caller, service, kind);
   if (!ops.ok()) return V3Error(ops.status());
   std::set<std::pair<std::string, std::string>> unique;
-  for (const auto& op : *ops) unique.emplace(op.name, op.span_kind.empty() ? "internal" : op.span_kind);
+  for (const auto& op : *ops)
+    unique.emplace(op.name, op.span_kind.empty() ? "internal" : op.span_kind);
   json operations = json::array();
   for (const auto& [name, span_kind] : unique) {
     operations.push_back({{"name", name}, {"spanKind", span_kind}});
@@ -283,14 +290,32 @@ HttpResponse RouteClassic(QueryService& q, const ApiCall& call, std::string_view
     std::string_view service = rest.substr(9, rest.size() - 9 - 11);
     return ClassicServiceOperations(q, call, PercentDecode(service, false));
   }
-  return ClassicError(absl::NotFoundError(absl::StrCat("unknown API path /api/", std::string(rest))));
+  return ClassicError(
+      absl::NotFoundError(absl::StrCat("unknown API path /api/", std::string(rest))));
+}
+
+// The answer to a request whose caller is not known: 401 with the Basic challenge, 429 with
+// Retry-After while logins are throttled, else the status's own code.
+HttpResponse AuthError(const HttpRequest& request, const absl::Status& status) {
+  bool api = request.path.starts_with("/api/");
+  bool v3 = request.path.starts_with("/api/v3/");
+  HttpResponse r =
+      !api ? HttpResponse::Text(HttpStatusFor(status), absl::StrCat(status.message(), "\n"))
+      : v3 ? V3Error(status)
+           : ClassicError(status);
+  if (status.code() == absl::StatusCode::kUnauthenticated) {
+    r.AddHeader("WWW-Authenticate", "Basic realm=\"spanvault\", charset=\"UTF-8\"");
+  }
+  if (auto retry = RetryAfterOf(status)) {
+    r.AddHeader("Retry-After", absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(*retry))));
+  }
+  return r;
 }
 
 }  // namespace
 
-HttpResponse JaegerHttpApi::Route(const HttpRequest& request) {
-  ApiCall call{request, ParseQueryString(request.query),
-               Principal::Anonymous(request.remote_address)};
+HttpResponse JaegerHttpApi::Route(const HttpRequest& request, Principal caller) {
+  ApiCall call{request, ParseQueryString(request.query), std::move(caller)};
   call.pretty = IsPretty(call.params);
   std::string_view path = request.path;
   bool v3 = path.starts_with("/api/v3/");
@@ -303,13 +328,16 @@ HttpResponse JaegerHttpApi::Route(const HttpRequest& request) {
 }
 
 void JaegerHttpApi::Handle(HttpRequest request, HttpRespond respond) {
+  absl::StatusOr<Principal> caller =
+      caller_of_ ? caller_of_(request) : Principal::Anonymous(request.remote_address);
+  if (!caller.ok()) return std::move(respond)(AuthError(request, caller.status()));
   if (!request.path.starts_with("/api/")) {
     if (ui_ != nullptr) return ui_->Handle(std::move(request), std::move(respond));
     std::move(respond)(HttpResponse::Text(
         404, "not found: this spanvault serves no UI (start it with --ui-dir DIR)\n"));
     return;
   }
-  std::move(respond)(Route(request));
+  std::move(respond)(Route(request, *std::move(caller)));
 }
 
 }  // namespace spanvault

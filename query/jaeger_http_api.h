@@ -3,6 +3,8 @@
 // JaegerHttpApi: the Jaeger query HTTP API (classic /api/* and /api/v3/*) on top of
 // QueryService, and the Jaeger UI beside it.
 
+#include <functional>
+
 #include "common/http.h"
 #include "query/query_service.h"
 
@@ -19,16 +21,25 @@ namespace spanvault {
 // one. Thread-safe.
 class JaegerHttpApi final : public HttpHandler {
  public:
-  // `queries` and `ui` (nullable) must outlive the API.
-  JaegerHttpApi(QueryService& queries, HttpHandler* ui) : queries_(queries), ui_(ui) {}
+  // Who sends a request: the authenticated caller, or kUnauthenticated (answered 401 with a
+  // Basic challenge, so a browser asks for credentials) or kResourceExhausted (a throttled
+  // login: 429 with Retry-After). Thread-safe.
+  using CallerOf = std::function<absl::StatusOr<Principal>(const HttpRequest&)>;
+
+  // `queries` and `ui` (nullable) must outlive the API. Every request, the UI's included, is
+  // authenticated through `caller_of`; null serves everyone as Principal::Anonymous (the
+  // --insecure-no-auth mode).
+  JaegerHttpApi(QueryService& queries, HttpHandler* ui, CallerOf caller_of = nullptr)
+      : queries_(queries), ui_(ui), caller_of_(std::move(caller_of)) {}
 
   void Handle(HttpRequest request, HttpRespond respond) override;
 
  private:
-  HttpResponse Route(const HttpRequest& request);
+  HttpResponse Route(const HttpRequest& request, Principal caller);
 
   QueryService& queries_;
   HttpHandler* const ui_;
+  const CallerOf caller_of_;
 };
 
 }  // namespace spanvault

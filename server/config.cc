@@ -177,6 +177,7 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (key == "max_pending_spans") return ReadScalar(value, key, &c->max_pending_spans);
   if (key == "indexed_attributes") return ReadScalar(value, key, &c->indexed_attributes);
   if (key == "tls_listeners") return ReadListenerTls(value, &c->tls_listeners);
+  if (key == "auth") return ParseAuthConfig(value, &c->auth);
   if (key == "tls_reload_interval") return ReadDuration(value, key, &c->tls_reload_interval);
   if (key == "sampling") {
     auto sampling = sampling::ParseSamplingConfig(value);

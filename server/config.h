@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/tls.h"
+#include "server/auth_config.h"
 #include "sampling/sampling_config.h"
 
 namespace spanvault {
@@ -74,6 +75,9 @@ struct ServerConfig {
 
   // The TLS files of listener `name`: the global ones with its overrides applied.
   TlsFiles TlsFor(const std::string& name) const;
+
+  // Authentication (the `auth` section; see server/auth_config.h).
+  AuthConfig auth;
 
   // Tail sampling (the `sampling` section, in the Collector's tail_sampling syntax). Default:
   // no policies, so every trace is kept and searchable at once.

@@ -1,9 +1,18 @@
 #include "server/server.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "auth/audit_log.h"
+#include "auth/authenticator.h"
+#include "auth/identity_store.h"
+#include "auth/jwt.h"
 #include "collector/discard_sink.h"
 #include "collector/ingest_metrics.h"
 #include "collector/otlp_grpc_receiver.h"
@@ -14,6 +23,7 @@
 #include "sampling/tail_sampler.h"
 #include "server/admin_grpc_service.h"
 #include "server/admin_handler.h"
+#include "server/http_auth.h"
 #include "server/http_server.h"
 #include "server/listener_tls.h"
 #include "server/ports_file.h"
@@ -132,6 +142,66 @@ absl::Status Server::StartStore() {
   return absl::OkStatus();
 }
 
+absl::Status Server::WriteInitialAdminPassword(const std::string& password) {
+  std::string path = config_.data_dir + "/initial-admin-password";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = fd >= 0 && ::fchmod(fd, 0600) == 0;
+  std::string text = password + "\n";
+  ok = ok && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+       ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  // Printed once, to the terminal only (never through the log).
+  std::cout << "\n  spanvault: first start. User \"admin\", password: " << password
+            << "\n  (also in " << path
+            << ", mode 0600; change it with spanvaultctl users passwd)\n\n"
+            << std::flush;
+  spdlog::warn("first start: created user \"admin\"; its password is in {} (mode 0600)", path);
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartAuth() {
+  auto identities = IdentityStore::Open(store_->Identities(), RealClock::Get());
+  if (!identities.ok()) return identities.status();
+  identities_ = std::move(*identities);
+  auto password = identities_->Bootstrap();
+  if (!password.ok()) return password.status();
+  if (password->has_value()) {
+    absl::Status written = WriteInitialAdminPassword(**password);
+    if (!written.ok()) return written;
+  }
+  audit_ = std::make_unique<AuditLog>(store_->Audit(), RealClock::Get());
+  absl::Status loaded = audit_->Load();
+  if (!loaded.ok()) return loaded;
+  const AuthConfig& auth = config_.auth;
+  if (auth.oidc.enabled()) {
+    auto keys = StaticJwksProvider::FromFile(auth.oidc.jwks_file);
+    if (!keys.ok()) return keys.status();
+    jwks_ = std::move(*keys);
+    JwtOptions jwt;
+    jwt.issuer = auth.oidc.issuer;
+    jwt.audience = auth.oidc.audience;
+    jwt.leeway = auth.oidc.leeway;
+    jwt.subject_claim = auth.oidc.subject_claim;
+    jwt.groups_claim = auth.oidc.groups_claim;
+    auto verifier = JwtVerifier::Create(jwt, *jwks_, RealClock::Get());
+    if (!verifier.ok()) return verifier.status();
+    jwt_ = std::move(*verifier);
+  }
+  AuthenticatorOptions options;
+  options.proxy.user_header = auth.proxy_user_header;
+  options.proxy.groups_header = auth.proxy_groups_header;
+  options.proxy.trusted_cidrs = auth.proxy_trusted_cidrs;
+  options.group_roles = auth.group_roles;
+  options.tls_users = auth.tls_users;
+  options.on_note = [](std::string_view note) { spdlog::warn("auth: {}", note); };
+  auto authenticator =
+      Authenticator::Create(std::move(options), *identities_, jwt_.get(), RealClock::Get());
+  if (!authenticator.ok()) return authenticator.status();
+  authenticator_ = std::move(*authenticator);
+  return absl::OkStatus();
+}
+
 absl::Status Server::KeepLeftoverPendingTraces() {
   // Traces left undecided by an earlier run that sampled: with sampling off now, keep them.
   auto pending = store_->LoadPending();
@@ -214,10 +284,16 @@ absl::Status Server::StartQuery() {
     ui_ = std::move(*ui);
     spdlog::info("serving the Jaeger UI from {}", config_.ui_dir);
   }
-  jaeger_api_ = std::make_unique<JaegerHttpApi>(*query_service_, ui_.get());
-  spdlog::warn("the query API and UI are served without authentication{}",
-               config_.insecure_no_auth ? " (--insecure-no-auth)"
-                                        : "; authentication is not implemented yet");
+  JaegerHttpApi::CallerOf caller_of;
+  if (config_.insecure_no_auth) {
+    spdlog::warn(
+        "--insecure-no-auth: the query API and UI are served WITHOUT AUTHENTICATION; anyone who "
+        "reaches {} reads every trace",
+        config_.query_http_addr);
+  } else {
+    caller_of = MakeHttpCallerOf(*authenticator_, *audit_, "query_http");
+  }
+  jaeger_api_ = std::make_unique<JaegerHttpApi>(*query_service_, ui_.get(), std::move(caller_of));
   return StartHttp("query_http", config_.query_http_addr, 1 << 20, *jaeger_api_);
 }
 
@@ -240,6 +316,7 @@ absl::Status Server::Start() {
   });
   absl::Status s = StartHttp("admin_http", config_.admin_http_addr, 1 << 16, *admin_handler_);
   if (s.ok()) s = StartStore();
+  if (s.ok()) s = StartAuth();
   if (s.ok()) s = StartSampler();
   if (s.ok()) s = StartReceivers();
   if (s.ok()) s = StartQuery();

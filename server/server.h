@@ -15,6 +15,11 @@
 namespace spanvault {
 
 class AdminGrpcServer;
+class AuditLog;
+class Authenticator;
+class IdentityStore;
+class JwksProvider;
+class JwtVerifier;
 class AdminHandler;
 class HttpServer;
 class HttpTlsContext;
@@ -49,6 +54,8 @@ class Server {
 
  private:
   absl::Status StartStore();
+  absl::Status StartAuth();
+  absl::Status WriteInitialAdminPassword(const std::string& password);
   absl::Status StartSampler();
   absl::Status KeepLeftoverPendingTraces();
   absl::Status StartReceivers();
@@ -62,6 +69,11 @@ class Server {
   MetricsRegistry metrics_;
   std::atomic<bool> ready_{false};
   std::unique_ptr<TraceStore> store_;
+  std::unique_ptr<IdentityStore> identities_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<JwksProvider> jwks_;
+  std::unique_ptr<JwtVerifier> jwt_;
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<sampling::RuleSet> rules_;
   std::unique_ptr<sampling::PolicySet> policies_;
   std::unique_ptr<sampling::TailSampler> sampler_;
