@@ -16,9 +16,10 @@ namespace spanvault {
 //   GET /api/v3/services, /api/v3/operations, /api/v3/traces/{id}, /api/v3/traces,
 //   /api/v3/trace-summaries
 // Classic errors use the {"data":null,...,"errors":[{"code","msg"}]} envelope, v3 errors
-// {"error":{"httpCode","message"}}. Bad parameters are 400, unknown traces 404, unknown /api
-// paths 404, other methods 405. Paths outside /api go to `ui` (the Jaeger UI) when there is
-// one. Thread-safe.
+// {"error":{"httpCode","message"}}. Bad parameters are 400, unknown traces 404 (and traces
+// the caller may not see), unknown /api paths 404, other methods 405, a caller whose roles lack
+// traces:read 403 with QueryService's message (common/wire_status.h). Paths outside /api go to `ui`
+// (the Jaeger UI) when there is one. Thread-safe.
 class JaegerHttpApi final : public HttpHandler {
  public:
   // Who sends a request: the authenticated caller, or kUnauthenticated (answered 401 with a

@@ -1,7 +1,12 @@
 #pragma once
 
 // QueryService: the one door every query API goes through. It takes the caller's identity in
-// every method, validates and bounds the request, and reads through TraceReader.
+// every method, checks its access policy, validates and bounds the request, reads through
+// TraceReader, and shows the caller only its view of the answer (query/trace_filter.h).
+//
+// Every method answers kPermissionDenied when the caller's roles lack traces:read. A service
+// outside the caller's scope looks exactly like one that does not exist, and a trace with no
+// readable span exactly like a missing trace.
 
 #include <string>
 #include <utility>
@@ -26,22 +31,30 @@ class QueryService {
   QueryService(QueryServiceOptions options, TraceReader& reader)
       : options_(options), reader_(reader) {}
 
+  // The services the caller may read, sorted.
   absl::StatusOr<std::vector<std::string>> GetServices(const Principal& caller);
+  // The operations of `service`; none for a service the caller may not read.
   absl::StatusOr<std::vector<Operation>> GetOperations(const Principal& caller,
                                                        const std::string& service,
                                                        const std::string& span_kind);
-  // kNotFound when the trace does not exist.
+  // The caller's view of the trace. kNotFound when the trace does not exist or the caller may
+  // read none of its spans.
   absl::StatusOr<otlp::TracesData> GetTrace(const Principal& caller, const TraceId& trace_id);
-  // True while the trace waits for its tail-sampling decision (it may still be dropped).
+  // True while the trace waits for its tail-sampling decision (it may still be dropped); false
+  // for a trace GetTrace would not show the caller.
   absl::StatusOr<bool> IsPending(const Principal& caller, const TraceId& trace_id);
-  // Matching traces, newest first. kInvalidArgument for an impossible query.
+  // Matching traces in the caller's view, newest first; the search is limited to what the
+  // caller may see before it scans, so hidden traces never use up the depth. kInvalidArgument
+  // for an impossible query.
   absl::StatusOr<std::vector<otlp::TracesData>> FindTraces(const Principal& caller,
                                                            TraceQuery query);
+  // Summaries of the traces FindTraces would find, in the caller's view (ViewSummary).
   absl::StatusOr<std::vector<TraceSummary>> FindTraceSummaries(const Principal& caller,
                                                                TraceQuery query);
 
  private:
-  absl::StatusOr<std::vector<TraceId>> FindIds(TraceQuery query);
+  // The ids of matching traces within the caller's scope.
+  absl::StatusOr<std::vector<TraceId>> FindIds(const Principal& caller, TraceQuery query);
 
   const QueryServiceOptions options_;
   TraceReader& reader_;

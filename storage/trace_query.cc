@@ -32,7 +32,9 @@ bool HasTag(const otlp::Resource& resource, const otlp::Span& span, const std::s
 }  // namespace
 
 bool SpanMatches(const TraceQuery& query, const otlp::Resource& resource, const otlp::Span& span) {
-  if (!query.service_name.empty() && ServiceName(resource) != query.service_name) return false;
+  std::string service = ServiceName(resource);
+  if (!query.service_name.empty() && service != query.service_name) return false;
+  if (!ServiceInScope(query.scope, service)) return false;
   if (!query.operation_name.empty() && span.name() != query.operation_name) return false;
   uint64_t start = span.start_time_unix_nano();
   if (start < query.start_time_min_unix_nano || start > query.start_time_max_unix_nano) {
@@ -42,6 +44,7 @@ bool SpanMatches(const TraceQuery& query, const otlp::Resource& resource, const 
   if (query.duration_min_nanos && duration < *query.duration_min_nanos) return false;
   if (query.duration_max_nanos && duration > *query.duration_max_nanos) return false;
   for (const auto& [key, value] : query.attributes) {
+    if (!TagInScope(query.scope, service, key)) return false;
     if (!HasTag(resource, span, key, value)) return false;
   }
   return true;

@@ -3,9 +3,11 @@
 // TraceReader: the one read interface every query API goes through (via QueryService).
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,9 +17,32 @@
 
 namespace spanvault {
 
+// What a search may look at. QueryService builds it from the caller's access policy, so the
+// stores apply it before and during their index scans without knowing about roles: traces
+// outside it never use up search_depth. A null predicate allows everything.
+struct SearchScope {
+  // Whether spans of `service` may match. A query naming a service outside the scope finds
+  // nothing, without scanning.
+  std::function<bool(std::string_view service)> service_visible;
+  // Whether an attribute condition on `key` may match on a span of `service`; false for
+  // attributes the caller sees redacted or hidden, so a search cannot probe their values.
+  std::function<bool(std::string_view service, std::string_view key)> tag_visible;
+};
+
+// True when `scope` lets spans of `service` match.
+inline bool ServiceInScope(const SearchScope& scope, std::string_view service) {
+  return !scope.service_visible || scope.service_visible(service);
+}
+
+// True when `scope` lets a condition on attribute `key` match on a span of `service`.
+inline bool TagInScope(const SearchScope& scope, std::string_view service, std::string_view key) {
+  return !scope.tag_visible || scope.tag_visible(service, key);
+}
+
 // A trace search. A trace matches when at least one of its spans matches every condition given
 // (service, operation, duration, start time and all attributes, each attribute found on the
-// span, its resource, or among the tags derived from OTLP fields: see ForEachSearchableTag).
+// span, its resource, or among the tags derived from OTLP fields: see ForEachSearchableTag),
+// and that span's service and the attributes it is matched on are within `scope`.
 struct TraceQuery {
   std::string service_name;    // empty: any service
   std::string operation_name;  // empty: any operation
@@ -30,6 +55,8 @@ struct TraceQuery {
   std::optional<uint64_t> duration_max_nanos;
   // Largest number of trace ids returned. Default: 100.
   int search_depth = 100;
+  // Default: everything.
+  SearchScope scope;
 };
 
 // An operation in the services/operations catalogue.
@@ -97,7 +124,7 @@ class TraceReader {
 // Validates a query: kInvalidArgument naming the problem (min after max, depth < 1).
 absl::Status ValidateQuery(const TraceQuery& query);
 
-// True when `span` (with its `resource`) matches every condition of `query`.
+// True when `span` (with its `resource`) matches every condition of `query`, within its scope.
 bool SpanMatches(const TraceQuery& query, const otlp::Resource& resource, const otlp::Span& span);
 
 }  // namespace spanvault

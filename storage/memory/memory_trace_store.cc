@@ -266,6 +266,9 @@ absl::StatusOr<otlp::TracesData> MemoryTraceStore::GetTrace(const TraceId& trace
 absl::StatusOr<std::vector<TraceId>> MemoryTraceStore::FindTraceIds(const TraceQuery& query) {
   absl::Status valid = ValidateQuery(query);
   if (!valid.ok()) return valid;
+  if (!query.service_name.empty() && !ServiceInScope(query.scope, query.service_name)) {
+    return std::vector<TraceId>();
+  }
   absl::MutexLock lock(&mu_);
   std::vector<std::pair<uint64_t, TraceId>> matches;  // (newest matching start, id)
   for (const auto& [id, trace] : traces_) {

@@ -34,6 +34,9 @@ absl::StatusOr<std::vector<TraceId>> TraceSearch::Find(const TraceQuery& query) 
                                           : std::vector<std::string>{query.service_name};
   Results results;
   for (const auto& service : services) {
+    // Scoped before the scan: a hidden service's index entries are never read, so its traces
+    // cannot use up search_depth or max_candidates.
+    if (!ServiceInScope(query.scope, service)) continue;
     results.found_in_service = 0;
     results.candidates_in_service = 0;
     absl::Status s = FindInService(query, service, &results);
@@ -57,6 +60,8 @@ absl::Status TraceSearch::FindInService(const TraceQuery& query, const std::stri
   for (size_t i = 0; i < query.attributes.size(); ++i) {
     const auto& [key, value] = query.attributes[i];
     if (!indexed_.contains(key)) continue;
+    // The caller sees this attribute redacted or hidden here: none of its values may match.
+    if (!TagInScope(query.scope, service, key)) return absl::OkStatus();
     bool verify = has_op || has_duration || query.attributes.size() > 1;
     return ScanTimeIndex(keys::AttributePrefix(service, key, value), verify, query, results);
   }

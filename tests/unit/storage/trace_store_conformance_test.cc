@@ -429,6 +429,99 @@ TYPED_TEST(TraceStoreTest, DurationSearchIsNewestFirstAcrossOperations) {
   EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(202), TraceHex(201)));
 }
 
+// --- Scoped search (the caller's access policy, applied before the index scan) ---------------
+
+// Visible traces 1..3 (shop-api) under 20 newer ones of a hidden service, all with the same
+// operation, order and duration, so every index path meets the hidden ones first.
+std::vector<TestSpan> HiddenTraffic() {
+  std::vector<TestSpan> spans;
+  for (uint64_t n = 1; n <= 23; ++n) {
+    spans.push_back({.service = n <= 3 ? "shop-api" : "secret-api",
+                     .trace_id = TraceHex(n),
+                     .span_id = SpanHex(n),
+                     .name = "POST /orders",
+                     .start_unix_nano = kT0 + n * kMs,
+                     .duration_nanos = 5 * kMs,
+                     .attributes = {{"order_id", "A-1"}, {"note", "n"}}});
+  }
+  return spans;
+}
+
+SearchScope HideSecretApi() {
+  return {.service_visible = [](std::string_view s) { return s != "secret-api"; }};
+}
+
+TYPED_TEST(TraceStoreTest, ScopedSearchSkipsHiddenServicesBeforeTheLimit) {
+  this->Ingest(HiddenTraffic());
+  this->Reopen();
+  TraceQuery q = this->Window();
+  q.search_depth = 3;
+  EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(23), TraceHex(22), TraceHex(21)));  // unscoped
+  q.scope = HideSecretApi();
+  auto expected = ElementsAre(TraceHex(3), TraceHex(2), TraceHex(1));
+  EXPECT_THAT(this->Find(q), expected);  // service index
+  q.operation_name = "POST /orders";
+  EXPECT_THAT(this->Find(q), expected);  // operation index
+  q.duration_min_nanos = kMs;
+  EXPECT_THAT(this->Find(q), expected);  // duration index
+  q.operation_name.clear();
+  q.duration_min_nanos.reset();
+  q.attributes = {{"order_id", "A-1"}};
+  EXPECT_THAT(this->Find(q), expected);  // attribute index
+  q.attributes = {{"note", "n"}};
+  EXPECT_THAT(this->Find(q), expected);  // not indexed: verified span by span
+}
+
+TYPED_TEST(TraceStoreTest, ScopedSearchNamingAHiddenServiceFindsNothing) {
+  this->Ingest(HiddenTraffic());
+  TraceQuery q = this->Window();
+  q.service_name = "secret-api";
+  EXPECT_EQ(this->Find(q).size(), 20u);
+  q.scope = HideSecretApi();
+  EXPECT_THAT(this->Find(q), IsEmpty());
+  q.attributes = {{"order_id", "A-1"}};
+  EXPECT_THAT(this->Find(q), IsEmpty());
+}
+
+TYPED_TEST(TraceStoreTest, ScopedSearchMatchesOnlySpansOfVisibleServices) {
+  // One trace: a visible span without the order, a hidden span with it.
+  this->Ingest({{.service = "shop-api", .trace_id = TraceHex(1), .span_id = SpanHex(1)},
+                {.service = "secret-api",
+                 .trace_id = TraceHex(1),
+                 .span_id = SpanHex(2),
+                 .parent_span_id = SpanHex(1),
+                 .name = "secret op",
+                 .attributes = {{"order_id", "Z-9"}, {"note", "z"}}}});
+  for (auto attributes : {std::pair<std::string, std::string>{"order_id", "Z-9"}, {"note", "z"}}) {
+    TraceQuery q = this->Window();
+    q.attributes = {attributes};
+    EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(1)));
+    q.scope = HideSecretApi();
+    EXPECT_THAT(this->Find(q), IsEmpty()) << attributes.first;
+  }
+  TraceQuery q = this->Window();
+  q.operation_name = "secret op";
+  q.scope = HideSecretApi();
+  EXPECT_THAT(this->Find(q), IsEmpty());
+}
+
+TYPED_TEST(TraceStoreTest, ScopedSearchCannotProbeHiddenAttributeValues) {
+  this->Ingest({{.trace_id = TraceHex(1),
+                 .span_id = SpanHex(1),
+                 .attributes = {{"user_id", "u-7"}, {"email", "a@b.c"}}}});
+  auto hide_personal = [](std::string_view, std::string_view key) {
+    return key != "user_id" && key != "email";
+  };
+  for (auto attribute : {std::pair<std::string, std::string>{"user_id", "u-7"},  // indexed
+                         {"email", "a@b.c"}}) {                                  // not indexed
+    TraceQuery q = this->Window();
+    q.attributes = {attribute};
+    EXPECT_THAT(this->Find(q), ElementsAre(TraceHex(1))) << attribute.first;
+    q.scope.tag_visible = hide_personal;
+    EXPECT_THAT(this->Find(q), IsEmpty()) << attribute.first;
+  }
+}
+
 // --- Durable tail sampling -------------------------------------------------------------------
 
 PendingTrace Pending(uint64_t n, int spans, bool root) {
