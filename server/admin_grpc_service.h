@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "sampling/rule_set.h"
+#include "storage/encryption_key_admin.h"
 
 namespace spanvault {
 
@@ -17,8 +18,8 @@ namespace spanvault {
 // Thread-safe.
 class AdminGrpcServer {
  public:
-  // `rules` must outlive the server.
-  AdminGrpcServer(std::string address, sampling::RuleSet& rules);
+  // `rules` and `keys` must outlive the server; `keys` is null when the store is not encrypted.
+  AdminGrpcServer(std::string address, sampling::RuleSet& rules, EncryptionKeyAdmin* keys);
   ~AdminGrpcServer();
 
   // Binds and starts. kUnavailable when the address cannot be bound.

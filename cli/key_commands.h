@@ -1,0 +1,16 @@
+#pragma once
+
+// spanvaultctl keys rotate|status|retire: encryption key rotation (docs/encryption.md).
+
+#include <cstdint>
+
+#include "cli/admin_client.h"
+
+namespace spanvault::cli {
+
+// Each prints its result (or the error, to stderr) and returns the process exit code.
+int RotateKeys(AdminClient& client, bool rewrite_only);
+int ShowKeyStatus(AdminClient& client, bool json);
+int RetireKey(AdminClient& client, uint32_t id);
+
+}  // namespace spanvault::cli
