@@ -219,19 +219,22 @@ void RocksDbKeyRotation::RewriterLoop() {
 }
 
 absl::Status RocksDbKeyRotation::Rewrite() {
-  for (int pass = 0; pass < kMaxRewritePasses; ++pass) {
-    absl::Status s = RewritePass();
-    if (!s.ok()) return s;
+  for (int pass = 0;; ++pass) {
     auto remaining = OldKeyDataFiles();
     if (!remaining.ok()) return remaining.status();
     if (*remaining == 0) {
       absl::MutexLock admin(&admin_mu_);
       return UpdateMarker();
     }
+    if (pass == kMaxRewritePasses) {
+      return absl::UnavailableError(absl::StrCat(
+          "after ", kMaxRewritePasses, " passes ", *remaining, " files are still under an older ",
+          "key (an open query may pin them); run `spanvaultctl keys rotate --rewrite-only` ",
+          "again later"));
+    }
+    absl::Status s = RewritePass();
+    if (!s.ok()) return s;
   }
-  return absl::UnavailableError(absl::StrCat(
-      "after ", kMaxRewritePasses, " passes some files are still under an older key (an open ",
-      "query may pin them); run `spanvaultctl keys rotate --rewrite-only` again later"));
 }
 
 absl::Status RocksDbKeyRotation::RewritePass() {

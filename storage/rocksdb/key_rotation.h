@@ -60,7 +60,8 @@ class RocksDbKeyRotation final : public EncryptionKeyAdmin {
   absl::Status UpdateMarker() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(admin_mu_);
   void RequestRewrite() ABSL_LOCKS_EXCLUDED(mu_);
   void RewriterLoop() ABSL_LOCKS_EXCLUDED(mu_);
-  // Passes until no data file is under an older key (at most a few).
+  // Rewrite passes until no file but MANIFEST and CURRENT is under an older key (none when
+  // nothing is; at most kMaxRewritePasses).
   absl::Status Rewrite() ABSL_LOCKS_EXCLUDED(admin_mu_);
   absl::Status RewritePass();
   absl::Status RewriteIdentityFile();

@@ -3,11 +3,13 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "absl/time/clock.h"
 #include "common/ids.h"
@@ -178,6 +180,35 @@ TEST(ProviderKeySwap, AddKeyOnlyAcceptsANewerKeyAndRemoveKeyNeverTheNewest) {
   EXPECT_THAT(provider.RemoveKey(2), StatusIs(absl::StatusCode::kNotFound));
   SV_ASSERT_OK(provider.RemoveKey(1));
   EXPECT_THAT(provider.ids(), ElementsAre(3));
+}
+
+TEST(ProviderKeySwap, NewFilesSwitchToTheNewKeyWhileOtherThreadsCreateFiles) {
+  auto ring = KeyRing::Generate("test");
+  ASSERT_TRUE(ring.ok());
+  AesCtrEncryptionProvider provider(**ring);
+  std::atomic<bool> added{false};
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0}, after_add_on_key1{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) {
+        bool was_added = added.load();
+        std::string prefix(kEncryptionPrefixBytes, '\0');
+        uint32_t id = 0;
+        if (!provider.CreateNewPrefix("f", prefix.data(), prefix.size()).ok() ||
+            provider.CheckPrefix(prefix, &id) != PrefixCheck::kOk) {
+          ++bad;
+        } else if (was_added && id != 2) {
+          ++after_add_on_key1;
+        }
+      }
+    });
+  }
+  SV_ASSERT_OK(provider.AddKey({2, std::string(32, 'b')}));
+  added = true;
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(after_add_on_key1, 0);
 }
 
 // Files written before and after a key is added at run time both read back, in the same
