@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
 
 namespace spanvault::cli {
@@ -66,7 +67,7 @@ void PrintNotes(const admin::v1::KeyStatusResponse& status) {
 
 }  // namespace
 
-int RotateKeys(AdminClient& client, bool rewrite_only) {
+int RotateKeys(AdminClient& client, bool rewrite_only, bool wait) {
   auto result = client.RotateKeys(rewrite_only);
   if (!result.ok()) return Fail(result.status());
   if (result->key_added()) {
@@ -77,7 +78,16 @@ int RotateKeys(AdminClient& client, bool rewrite_only) {
       "rewriting every file under an older key with key %d in the background; follow it with "
       "`spanvaultctl keys status`\n",
       result->newest_key_id());
-  return 0;
+  if (!wait) return 0;
+  while (true) {
+    auto status = client.KeyStatus();
+    if (!status.ok()) return Fail(status.status());
+    if (!status->rewrite_running()) {
+      ShowKeyStatus(client, /*json=*/false);
+      return status->last_rewrite_error().empty() ? 0 : 1;
+    }
+    absl::SleepFor(absl::Seconds(1));
+  }
 }
 
 int ShowKeyStatus(AdminClient& client, bool json) {

@@ -9,7 +9,9 @@
 namespace spanvault::cli {
 
 // Each prints its result (or the error, to stderr) and returns the process exit code.
-int RotateKeys(AdminClient& client, bool rewrite_only);
+// With `wait`, polls the status until the background rewrite ends, prints it, and fails when
+// the rewrite did.
+int RotateKeys(AdminClient& client, bool rewrite_only, bool wait);
 int ShowKeyStatus(AdminClient& client, bool json);
 int RetireKey(AdminClient& client, uint32_t id);
 

@@ -3,7 +3,7 @@
 //   spanvaultctl [--server HOST:PORT] sampling add --attr KEY=VALUE --for DURATION [--reason R]
 //   spanvaultctl [--server HOST:PORT] sampling list [--json]
 //   spanvaultctl [--server HOST:PORT] sampling remove ID
-//   spanvaultctl [--server HOST:PORT] keys rotate [--rewrite-only]
+//   spanvaultctl [--server HOST:PORT] keys rotate [--rewrite-only] [--wait]
 //   spanvaultctl [--server HOST:PORT] keys status [--json]
 //   spanvaultctl [--server HOST:PORT] keys retire ID
 
@@ -99,11 +99,13 @@ int Run(int argc, char** argv) {
   auto* keys = app.add_subcommand("keys", "encryption key rotation (docs/encryption.md)");
   keys->require_subcommand(1);
   bool rewrite_only = false;
+  bool wait = false;
   uint32_t key_id = 0;
   auto* rotate = keys->add_subcommand(
       "rotate", "add a new key for new files and rewrite every file under an older key");
   rotate->add_flag("--rewrite-only", rewrite_only,
                    "add no key; only rewrite the files under older keys with the newest");
+  rotate->add_flag("--wait", wait, "wait for the rewrite to finish, then show the status");
   auto* status = keys->add_subcommand("status", "how many files and bytes each key protects");
   status->add_flag("--json", json, "print JSON");
   auto* retire = keys->add_subcommand("retire", "remove a key that protects nothing any more");
@@ -111,7 +113,7 @@ int Run(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   AdminClient client(server, absl::Seconds(10));
-  if (rotate->parsed()) return RotateKeys(client, rewrite_only);
+  if (rotate->parsed()) return RotateKeys(client, rewrite_only, wait);
   if (status->parsed()) return ShowKeyStatus(client, json);
   if (retire->parsed()) return RetireKey(client, key_id);
   if (add->parsed()) return AddRule(client, attr, duration, reason);

@@ -60,6 +60,13 @@ PendingTrace FromRecord(const TraceId& id, const spanvault::storage::v1::Pending
   return t;
 }
 
+// `options` without the key ring: once the database is open the keys live only in its
+// encryption provider, so a retired key leaves memory with it.
+TraceStoreOptions WithoutKeys(TraceStoreOptions options) {
+  options.encryption_keys.reset();
+  return options;
+}
+
 std::unique_ptr<RocksDbKeyRotation> NewKeyRotation(RocksDb& db, const TraceStoreOptions& options) {
   if (db.encryption == nullptr) return nullptr;
   KeyRotationOptions rotation;
@@ -72,7 +79,7 @@ std::unique_ptr<RocksDbKeyRotation> NewKeyRotation(RocksDb& db, const TraceStore
 class RocksDbTraceStore final : public TraceStore {
  public:
   RocksDbTraceStore(const TraceStoreOptions& options, std::unique_ptr<RocksDb> db)
-      : options_(options),
+      : options_(WithoutKeys(options)),
         indexed_(options.indexed_attributes.begin(), options.indexed_attributes.end()),
         db_(std::move(db)),
         search_(*db_, catalog_, indexed_, options.max_scan_candidates),
@@ -85,8 +92,8 @@ class RocksDbTraceStore final : public TraceStore {
   }
   void ConsumePending(SpanBatch batch, std::vector<PendingTrace> states,
                       PendingWriteDone done) override {
-    Enqueue(WriteOp{WriteOp::Kind::kPending, std::move(batch), std::move(states), {}, {},
-                    std::move(done)});
+    Enqueue(WriteOp{
+        WriteOp::Kind::kPending, std::move(batch), std::move(states), {}, {}, std::move(done)});
   }
   void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) override {
     Enqueue(WriteOp{WriteOp::Kind::kDecide, {}, {}, std::move(decisions), std::move(done)});

@@ -218,9 +218,11 @@ test('keys from SPANVAULT_ENCRYPTION_KEY are rewritten, not added; encryption of
   const rotate = await ctl(server, 'keys', 'rotate');
   assert.equal(rotate.code, 1);
   assert.match(rotate.stderr, /keys come from SPANVAULT_ENCRYPTION_KEY, which spanvault cannot change\. To rotate: .*id 2 .*keys rotate --rewrite-only/);
-  const rewrite = await ctl(server, 'keys', 'rotate', '--rewrite-only');
+  const rewrite = await ctl(server, 'keys', 'rotate', '--rewrite-only', '--wait');
   assert.equal(rewrite.code, 0, rewrite.stderr);
   assert.doesNotMatch(rewrite.stdout, /added/);
+  assert.match(rewrite.stdout, /^1 +yes +\d+ /m); // --wait ends with the status table
+  assert.match(rewrite.stdout, /rewrite: idle/);
   const status = await keyStatus(server);
   assert.equal(status.can_add_keys, false);
   assert.equal(status.key_source, 'SPANVAULT_ENCRYPTION_KEY');
