@@ -53,7 +53,10 @@ void PrintNotes(const admin::v1::KeyStatusResponse& status) {
   }
   for (const auto& k : status.keys()) {
     if (k.newest()) continue;
-    if (k.files() == 0) {
+    if (k.files() == 0 && !status.can_add_keys()) {
+      std::cout << absl::StrFormat("key %d protects nothing: remove it from %s and restart\n",
+                                   k.key_id(), status.key_source());
+    } else if (k.files() == 0) {
       std::cout << absl::StrFormat("key %d protects nothing: `spanvaultctl keys retire %d`\n",
                                    k.key_id(), k.key_id());
     } else if (k.files() == k.files_rewritten_at_restart()) {

@@ -211,6 +211,34 @@ test('retiring the newest key, a key still in use or an unknown key is refused a
   await assertReadable(server, traces);
 });
 
+test('the documented procedure for keys from SPANVAULT_ENCRYPTION_KEY', async () => {
+  const key1 = crypto.randomBytes(32).toString('base64');
+  const key2 = crypto.randomBytes(32).toString('base64');
+  const server = newServer('spanvault-rotation-env-procedure',
+                           { env: { SPANVAULT_ENCRYPTION_KEY: key1 } });
+  await server.start();
+  const traces = [await ingest(server, 'grpc')];
+  await server.stop();
+  server.env = { SPANVAULT_ENCRYPTION_KEY: `1 ${key1}\n2 ${key2}` };
+  await server.start(); // new files under key 2
+  traces.push(await ingest(server, 'http/protobuf'));
+  assert.ok(usageOf(await keyStatus(server), 1).files > 0, 'nothing left under key 1 to rewrite');
+  const rewrite = await ctl(server, 'keys', 'rotate', '--rewrite-only', '--wait');
+  assert.equal(rewrite.code, 0, rewrite.stderr);
+  // The restart that brought key 2 wrote MANIFEST and CURRENT under it already.
+  assert.match(rewrite.stdout, /^1 +0 +0 B +0$/m);
+  assert.match(rewrite.stdout, /key 1 protects nothing: remove it from SPANVAULT_ENCRYPTION_KEY and restart/);
+  const retire = await ctl(server, 'keys', 'retire', '1');
+  assert.equal(retire.code, 1);
+  assert.match(retire.stderr, /key 1 protects no file any more, but the keys come from SPANVAULT_ENCRYPTION_KEY, which spanvault cannot change: remove key 1's line/);
+  await server.stop();
+  server.env = { SPANVAULT_ENCRYPTION_KEY: `2 ${key2}` };
+  await server.start();
+  await assertReadable(server, traces);
+  for (const [name, id] of Object.entries(headerKeyIds(server))) assert.equal(id, 2, name);
+  assert.ok(!server.output().includes(key1) && !server.output().includes(key2), 'a key in the log');
+});
+
 test('keys from SPANVAULT_ENCRYPTION_KEY are rewritten, not added; encryption off has no keys', async () => {
   const key = crypto.randomBytes(32).toString('base64');
   const server = newServer('spanvault-rotation-env', { env: { SPANVAULT_ENCRYPTION_KEY: key } });
