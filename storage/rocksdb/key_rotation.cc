@@ -21,6 +21,9 @@ namespace {
 // iterator still pins, or one a concurrent compaction moved while the pass ran).
 constexpr int kMaxRewritePasses = 3;
 
+// In the default column family (beside the format version): the key id of the last rewrite.
+constexpr char kRewriteKey[] = "spanvault.key_rewrite";
+
 std::vector<rocksdb::ColumnFamilyHandle*> Handles(RocksDb& db) {
   std::vector<rocksdb::ColumnFamilyHandle*> out;
   for (const auto& handle : db.handles) out.push_back(handle.get());
@@ -206,15 +209,19 @@ void RocksDbKeyRotation::RewriterLoop() {
       rewrite_running_ = true;
     }
     absl::Status s = Rewrite();
-    if (s.ok()) {
-      spdlog::info("key rotation: every data file is now under key {}", provider_.newest_id());
-    } else {
-      spdlog::warn("key rotation: rewriting the files under older keys failed: {}",
-                   std::string(s.message()));
-    }
     absl::MutexLock lock(&mu_);
     rewrite_running_ = false;
     last_rewrite_error_ = s.ok() ? std::string() : std::string(s.message());
+    if (s.ok()) {
+      spdlog::info("key rotation: every data file is now under key {}", provider_.newest_id());
+    } else if (stopping_) {
+      spdlog::info(
+          "key rotation: the rewrite stopped with spanvault; after the next start, "
+          "`spanvaultctl keys rotate --rewrite-only` finishes it");
+    } else {
+      spdlog::warn("key rotation: rewriting the files under older keys failed: {}",
+                   last_rewrite_error_);
+    }
   }
 }
 
@@ -239,11 +246,20 @@ absl::Status RocksDbKeyRotation::Rewrite() {
 
 absl::Status RocksDbKeyRotation::RewritePass() {
   std::vector<rocksdb::ColumnFamilyHandle*> handles = Handles(db_);
+  // A write makes sure the flush below switches to a new write-ahead log (under the newest
+  // key) even when every memtable is empty: only a switch releases the older logs.
+  rocksdb::Status s =
+      db_.db->Put(rocksdb::WriteOptions(), kRewriteKey, std::to_string(provider_.newest_id()));
+  if (!s.ok()) return FromRocks(s, "starting the key rewrite");
   rocksdb::FlushOptions flush;
   flush.allow_write_stall = true;
-  // New memtables get a new write-ahead log under the newest key; the old logs become obsolete.
-  rocksdb::Status s = db_.db->Flush(flush, handles);
+  s = db_.db->Flush(flush, handles);
   if (!s.ok()) return FromRocks(s, "flushing before the key rewrite");
+  // Re-enabling file deletions scans the directory for obsolete files, which also finds the
+  // write-ahead logs left from an earlier run (RocksDB's own full scan runs every 6 hours).
+  s = db_.db->DisableFileDeletions();
+  if (s.ok()) s = db_.db->EnableFileDeletions(/*force=*/false);
+  if (!s.ok()) return FromRocks(s, "deleting obsolete files before the key rewrite");
   // Each options change writes a new OPTIONS file and RocksDB keeps the newest two, so two
   // changes (there and back; an unchanged value writes nothing) replace both old ones.
   unsigned int period = db_.db->GetDBOptions().stats_dump_period_sec;

@@ -4,10 +4,11 @@
 //
 // Rotating adds a key to the key file and to the running encryption provider, so every new
 // file is written under it, then a background thread rewrites what is still under older keys:
-// it flushes every column family (the write-ahead logs under the old key become obsolete and
-// are deleted), rewrites the OPTIONS files, compacts every column family with
-// BottommostLevelCompaction::kForce (a plain CompactRange moves files without rewriting them)
-// and copies IDENTITY. RocksDB writes the MANIFEST and CURRENT anew only when it opens the
+// it flushes every column family after a one-key write to the default column family (so the
+// flush always starts a new write-ahead log, and the logs under the old key, even those left
+// from an earlier run, become obsolete and are deleted), rewrites the OPTIONS files, compacts
+// every column family with BottommostLevelCompaction::kForce (a plain CompactRange moves files
+// without rewriting them) and copies IDENTITY. RocksDB writes the MANIFEST and CURRENT anew only when it opens the
 // database, so those two need a restart; `keys status` counts them separately and `keys
 // retire` says so.
 
