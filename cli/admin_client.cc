@@ -62,4 +62,28 @@ absl::Status AdminClient::RemoveSamplingRule(const std::string& id) {
   return FromGrpc(stub_->RemoveSamplingRule(Context().get(), request, &response));
 }
 
+absl::StatusOr<admin::v1::RotateKeysResponse> AdminClient::RotateKeys(bool rewrite_only) {
+  admin::v1::RotateKeysRequest request;
+  request.set_rewrite_only(rewrite_only);
+  admin::v1::RotateKeysResponse response;
+  absl::Status s = FromGrpc(stub_->RotateKeys(Context().get(), request, &response));
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<admin::v1::KeyStatusResponse> AdminClient::KeyStatus() {
+  admin::v1::KeyStatusResponse response;
+  absl::Status s =
+      FromGrpc(stub_->KeyStatus(Context().get(), admin::v1::KeyStatusRequest(), &response));
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::Status AdminClient::RetireKey(uint32_t id) {
+  admin::v1::RetireKeyRequest request;
+  request.set_key_id(id);
+  admin::v1::RetireKeyResponse response;
+  return FromGrpc(stub_->RetireKey(Context().get(), request, &response));
+}
+
 }  // namespace spanvault::cli

@@ -28,6 +28,10 @@ class AdminClient {
   absl::StatusOr<std::vector<admin::v1::SamplingRule>> ListSamplingRules();
   absl::Status RemoveSamplingRule(const std::string& id);
 
+  absl::StatusOr<admin::v1::RotateKeysResponse> RotateKeys(bool rewrite_only);
+  absl::StatusOr<admin::v1::KeyStatusResponse> KeyStatus();
+  absl::Status RetireKey(uint32_t id);
+
  private:
   // The call's status, with UNAVAILABLE explained as "cannot reach".
   absl::Status FromGrpc(const grpc::Status& status) const;

@@ -3,6 +3,9 @@
 //   spanvaultctl [--server HOST:PORT] sampling add --attr KEY=VALUE --for DURATION [--reason R]
 //   spanvaultctl [--server HOST:PORT] sampling list [--json]
 //   spanvaultctl [--server HOST:PORT] sampling remove ID
+//   spanvaultctl [--server HOST:PORT] keys rotate [--rewrite-only] [--wait]
+//   spanvaultctl [--server HOST:PORT] keys status [--json]
+//   spanvaultctl [--server HOST:PORT] keys retire ID
 //
 // Over TLS: --tls-ca CA.pem (and --tls-cert/--tls-key for mutual TLS).
 
@@ -14,6 +17,7 @@
 #include "absl/time/time.h"
 #include "cli/admin_client.h"
 #include "cli/client_tls.h"
+#include "cli/key_commands.h"
 #include "common/duration.h"
 #include "nlohmann/json.hpp"
 
@@ -99,11 +103,28 @@ int Run(int argc, char** argv) {
   list->add_flag("--json", json, "print JSON");
   auto* remove = sampling->add_subcommand("remove", "remove a rule before it expires");
   remove->add_option("ID", id, "the rule's id (see list)")->required();
+  auto* keys = app.add_subcommand("keys", "encryption key rotation (docs/encryption.md)");
+  keys->require_subcommand(1);
+  bool rewrite_only = false;
+  bool wait = false;
+  uint32_t key_id = 0;
+  auto* rotate = keys->add_subcommand(
+      "rotate", "add a new key for new files and rewrite every file under an older key");
+  rotate->add_flag("--rewrite-only", rewrite_only,
+                   "add no key; only rewrite the files under older keys with the newest");
+  rotate->add_flag("--wait", wait, "wait for the rewrite to finish, then show the status");
+  auto* status = keys->add_subcommand("status", "how many files and bytes each key protects");
+  status->add_flag("--json", json, "print JSON");
+  auto* retire = keys->add_subcommand("retire", "remove a key that protects nothing any more");
+  retire->add_option("ID", key_id, "the key's id (see keys status)")->required();
   CLI11_PARSE(app, argc, argv);
 
   auto credentials = ChannelCredentials(tls);
   if (!credentials.ok()) return Fail(credentials.status());
   AdminClient client(server, *credentials, absl::Seconds(10));
+  if (rotate->parsed()) return RotateKeys(client, rewrite_only, wait);
+  if (status->parsed()) return ShowKeyStatus(client, json);
+  if (retire->parsed()) return RetireKey(client, key_id);
   if (add->parsed()) return AddRule(client, attr, duration, reason);
   if (list->parsed()) return ListRules(client, json);
   absl::Status s = client.RemoveSamplingRule(id);

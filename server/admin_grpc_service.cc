@@ -22,11 +22,32 @@ void ToProto(const sampling::SamplingRule& rule, adminpb::SamplingRule* out) {
   out->set_created_by(rule.created_by);
 }
 
+void ToProto(const KeyStatusReport& report, adminpb::KeyStatusResponse* out) {
+  for (const KeyUsage& usage : report.keys) {
+    adminpb::KeyUsage* key = out->add_keys();
+    key->set_key_id(usage.key_id);
+    key->set_newest(usage.newest);
+    key->set_files(usage.files);
+    key->set_bytes(usage.bytes);
+    key->set_files_rewritten_at_restart(usage.files_rewritten_at_restart);
+  }
+  out->set_newest_key_id(report.newest_key_id);
+  out->set_key_source(report.key_source);
+  out->set_can_add_keys(report.can_add_keys);
+  out->set_rewrite_running(report.rewrite_running);
+  out->set_last_rewrite_error(report.last_rewrite_error);
+}
+
+grpc::Status NoEncryption() {
+  return ToGrpcStatus(absl::FailedPreconditionError(
+      "encryption at rest is switched off (--testing-no-encryption): there are no keys"));
+}
+
 }  // namespace
 
 class AdminGrpcServer::Service final : public adminpb::Admin::Service {
  public:
-  explicit Service(sampling::RuleSet& rules) : rules_(rules) {}
+  Service(sampling::RuleSet& rules, EncryptionKeyAdmin* keys) : rules_(rules), keys_(keys) {}
 
   grpc::Status AddSamplingRule(grpc::ServerContext* context,
                                const adminpb::AddSamplingRuleRequest* request,
@@ -58,12 +79,44 @@ class AdminGrpcServer::Service final : public adminpb::Admin::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status RotateKeys(grpc::ServerContext* context, const adminpb::RotateKeysRequest* request,
+                          adminpb::RotateKeysResponse* response) override {
+    if (keys_ == nullptr) return NoEncryption();
+    auto result = keys_->Rotate(request->rewrite_only());
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    spdlog::info("encryption keys rotated by {}: new files under key {}{}", context->peer(),
+                 result->newest_key_id, result->key_added ? " (added)" : "");
+    response->set_newest_key_id(result->newest_key_id);
+    response->set_key_added(result->key_added);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status KeyStatus(grpc::ServerContext*, const adminpb::KeyStatusRequest*,
+                         adminpb::KeyStatusResponse* response) override {
+    if (keys_ == nullptr) return NoEncryption();
+    auto report = keys_->Status();
+    if (!report.ok()) return ToGrpcStatus(report.status());
+    ToProto(*report, response);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RetireKey(grpc::ServerContext* context, const adminpb::RetireKeyRequest* request,
+                         adminpb::RetireKeyResponse*) override {
+    if (keys_ == nullptr) return NoEncryption();
+    absl::Status s = keys_->Retire(request->key_id());
+    if (!s.ok()) return ToGrpcStatus(s);
+    spdlog::info("encryption key {} retired by {}", request->key_id(), context->peer());
+    return grpc::Status::OK;
+  }
+
  private:
   sampling::RuleSet& rules_;
+  EncryptionKeyAdmin* const keys_;
 };
 
-AdminGrpcServer::AdminGrpcServer(std::string address, sampling::RuleSet& rules)
-    : address_(std::move(address)), service_(std::make_unique<Service>(rules)) {}
+AdminGrpcServer::AdminGrpcServer(std::string address, sampling::RuleSet& rules,
+                                 EncryptionKeyAdmin* keys)
+    : address_(std::move(address)), service_(std::make_unique<Service>(rules, keys)) {}
 
 AdminGrpcServer::~AdminGrpcServer() { Shutdown(absl::ZeroDuration()); }
 

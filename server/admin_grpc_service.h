@@ -10,6 +10,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "sampling/rule_set.h"
+#include "storage/encryption_key_admin.h"
 
 namespace spanvault {
 
@@ -18,8 +19,8 @@ namespace spanvault {
 // Thread-safe.
 class AdminGrpcServer {
  public:
-  // `rules` must outlive the server.
-  AdminGrpcServer(std::string address, sampling::RuleSet& rules);
+  // `rules` and `keys` must outlive the server; `keys` is null when the store is not encrypted.
+  AdminGrpcServer(std::string address, sampling::RuleSet& rules, EncryptionKeyAdmin* keys);
   ~AdminGrpcServer();
 
   // Binds and starts with `credentials` (GrpcServerCredentials in common/tls.h).

@@ -62,6 +62,7 @@ absl::Status ConfigureEncryption(const ServerConfig& config, TraceStoreOptions* 
   spdlog::info("trace store encrypted (AES-256-CTR), new files under key id {} from {}",
                keys.newest_id(), keys.source());
   options->encryption_keys = std::move(loaded->keys);
+  options->encryption_key_file = loaded->key_file;
   return absl::OkStatus();
 }
 
@@ -301,7 +302,8 @@ absl::Status Server::StartAdminGrpc() {
   if (config_.admin_grpc_addr.empty()) return absl::OkStatus();
   auto credentials = GrpcListenerCredentials(config_, "admin_grpc");
   if (!credentials.ok()) return credentials.status();
-  admin_grpc_ = std::make_unique<AdminGrpcServer>(config_.admin_grpc_addr, *rules_);
+  admin_grpc_ = std::make_unique<AdminGrpcServer>(config_.admin_grpc_addr, *rules_,
+                                                  store_->key_admin());
   absl::Status s = admin_grpc_->Start(*credentials);
   if (!s.ok()) return s;
   bound_["admin_grpc"] = admin_grpc_->bound_address();

@@ -18,6 +18,7 @@
 
 namespace spanvault {
 
+class EncryptionKeyAdmin;
 class KeyRing;
 
 // The tail sampler's state of one undecided trace.
@@ -57,6 +58,9 @@ class TraceStore : public SpanSink, public TraceReader {
   virtual void Shutdown() = 0;
   // Bytes the store occupies on disk (0 for memory).
   virtual uint64_t BytesOnDisk() = 0;
+  // Rotation of the keys the store's files are encrypted with; nullptr when the store is not
+  // encrypted (memory, or RocksDB with testing_no_encryption). Owned by the store.
+  virtual EncryptionKeyAdmin* key_admin() { return nullptr; }
 
   // --- Durable tail sampling (DESIGN.md §5). Consume() stores spans as decided and kept. ---
 
@@ -112,6 +116,10 @@ struct TraceStoreOptions {
   // Keys every RocksDB file is encrypted with (storage/crypto/key_file.h loads them; the
   // newest encrypts new files). Required for RocksDB unless testing_no_encryption.
   std::shared_ptr<const KeyRing> encryption_keys;
+  // The key file encryption_keys came from: key rotation adds keys to it and removes retired
+  // ones. Empty when they came from elsewhere (SPANVAULT_ENCRYPTION_KEY, tests); then rotation
+  // can only rewrite files under the newest key already configured.
+  std::string encryption_key_file;
   // Tests only: RocksDB files in plaintext. Default: false.
   bool testing_no_encryption = false;
 };

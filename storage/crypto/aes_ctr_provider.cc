@@ -130,23 +130,83 @@ rocksdb::Status AesCtrCipherStream::Apply(uint64_t file_offset, char* data, size
   return rocksdb::Status::OK();
 }
 
-AesCtrEncryptionProvider::AesCtrEncryptionProvider(const KeyRing& keys)
-    : keys_(FileKeys(keys)), write_key_id_(keys.newest_id()) {}
+AesCtrEncryptionProvider::AesCtrEncryptionProvider(const KeyRing& keys) {
+  absl::MutexLock lock(&mu_);
+  keys_ = FileKeys(keys);
+}
+
+std::shared_ptr<const FileKey> AesCtrEncryptionProvider::Find(uint32_t id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = keys_.find(id);
+  return it == keys_.end() ? nullptr : it->second;
+}
+
+uint32_t AesCtrEncryptionProvider::newest_id() const {
+  absl::MutexLock lock(&mu_);
+  return keys_.rbegin()->first;
+}
+
+std::vector<uint32_t> AesCtrEncryptionProvider::ids() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<uint32_t> out;
+  for (const auto& [id, key] : keys_) out.push_back(id);
+  return out;
+}
+
+absl::Status AesCtrEncryptionProvider::AddKey(const KeyRing::Key& key) {
+  if (key.bytes.size() != KeyRing::kKeyBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("key ", key.id, " is ", key.bytes.size(),
+                                                   " bytes, want ", KeyRing::kKeyBytes));
+  }
+  auto file_key = std::make_shared<const FileKey>(key.id, key.bytes);
+  absl::MutexLock lock(&mu_);
+  if (key.id <= keys_.rbegin()->first) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a new key needs an id above ", keys_.rbegin()->first, ", got ", key.id));
+  }
+  keys_.emplace(key.id, std::move(file_key));
+  return absl::OkStatus();
+}
+
+absl::Status AesCtrEncryptionProvider::RemoveKey(uint32_t id) {
+  absl::MutexLock lock(&mu_);
+  auto it = keys_.find(id);
+  if (it == keys_.end()) return absl::NotFoundError(absl::StrCat("no key with id ", id));
+  if (id == keys_.rbegin()->first) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("key ", id, " is the newest key: it encrypts every new file"));
+  }
+  // Streams still open keep their own reference; the bytes are wiped when the last one goes.
+  keys_.erase(it);
+  return absl::OkStatus();
+}
+
+bool AesCtrEncryptionProvider::HoldsKey(uint32_t id, std::string_view bytes) const {
+  std::shared_ptr<const FileKey> held = Find(id);
+  if (held == nullptr) return false;
+  return ConstantTimeEquals(
+      std::string_view(reinterpret_cast<const char*>(held->aes_key.data()), held->aes_key.size()),
+      bytes);
+}
 
 rocksdb::Status AesCtrEncryptionProvider::CreateNewPrefix(const std::string& fname, char* prefix,
                                                           size_t prefix_length) const {
   if (prefix_length < kEncryptionHeaderBytes) {
     return rocksdb::Status::InvalidArgument("encryption prefix too short for the header");
   }
-  const FileKey& key = *keys_.at(write_key_id_);
+  std::shared_ptr<const FileKey> key;
+  {
+    absl::MutexLock lock(&mu_);
+    key = keys_.rbegin()->second;
+  }
   std::memset(prefix, 0, prefix_length);
   std::memcpy(prefix, kEncryptionMagic, kMagicBytes);
   PutBigEndian32(kEncryptionFormatVersion, prefix + 8);
-  PutBigEndian32(key.id, prefix + 12);
+  PutBigEndian32(key->id, prefix + 12);
   if (RAND_bytes(reinterpret_cast<unsigned char*>(prefix + kIvOffset), 16) != 1) {
     return rocksdb::Status::IOError("the OpenSSL random generator failed (RAND_bytes)", fname);
   }
-  if (!HmacSha256(key.check_key.data(), prefix, kCheckOffset,
+  if (!HmacSha256(key->check_key.data(), prefix, kCheckOffset,
                   reinterpret_cast<unsigned char*>(prefix + kCheckOffset))) {
     return rocksdb::Status::IOError("HMAC-SHA256 failed (OpenSSL)", fname);
   }
@@ -157,6 +217,16 @@ rocksdb::Status AesCtrEncryptionProvider::AddCipher(const std::string&, const ch
   return rocksdb::Status::NotSupported("spanvault's keys come from its key ring");
 }
 
+bool ReadHeaderKeyId(std::string_view head, uint32_t* key_id) {
+  if (head.size() < kEncryptionHeaderBytes ||
+      head.substr(0, kMagicBytes) != std::string_view(kEncryptionMagic, kMagicBytes) ||
+      GetBigEndian32(head.data() + 8) != kEncryptionFormatVersion) {
+    return false;
+  }
+  *key_id = GetBigEndian32(head.data() + 12);
+  return true;
+}
+
 PrefixCheck AesCtrEncryptionProvider::CheckPrefix(std::string_view prefix, uint32_t* key_id) const {
   *key_id = 0;
   if (prefix.size() < kMagicBytes) return PrefixCheck::kTruncated;
@@ -164,14 +234,11 @@ PrefixCheck AesCtrEncryptionProvider::CheckPrefix(std::string_view prefix, uint3
     return PrefixCheck::kNotEncrypted;
   }
   if (prefix.size() < kEncryptionHeaderBytes) return PrefixCheck::kTruncated;
-  if (GetBigEndian32(prefix.data() + 8) != kEncryptionFormatVersion) {
-    return PrefixCheck::kUnsupportedVersion;
-  }
-  *key_id = GetBigEndian32(prefix.data() + 12);
-  auto it = keys_.find(*key_id);
-  if (it == keys_.end()) return PrefixCheck::kUnknownKey;
+  if (!ReadHeaderKeyId(prefix, key_id)) return PrefixCheck::kUnsupportedVersion;
+  std::shared_ptr<const FileKey> key = Find(*key_id);
+  if (key == nullptr) return PrefixCheck::kUnknownKey;
   unsigned char check[32];
-  if (!HmacSha256(it->second->check_key.data(), prefix.data(), kCheckOffset, check) ||
+  if (!HmacSha256(key->check_key.data(), prefix.data(), kCheckOffset, check) ||
       CRYPTO_memcmp(check, prefix.data() + kCheckOffset, sizeof(check)) != 0) {
     return PrefixCheck::kWrongKey;
   }
@@ -183,13 +250,16 @@ rocksdb::Status AesCtrEncryptionProvider::CreateCipherStream(
     std::unique_ptr<rocksdb::BlockAccessCipherStream>* result) {
   uint32_t key_id = 0;
   PrefixCheck check = CheckPrefix(std::string_view(prefix.data(), prefix.size()), &key_id);
-  if (check != PrefixCheck::kOk) {
+  std::shared_ptr<const FileKey> key = check == PrefixCheck::kOk ? Find(key_id) : nullptr;
+  if (key == nullptr) {
+    // A key removed between the check and here reads as unknown, never as a crash.
+    if (check == PrefixCheck::kOk) check = PrefixCheck::kUnknownKey;
     return rocksdb::Status::Corruption(DescribePrefixCheck(check, key_id, fname));
   }
   std::array<unsigned char, 16> iv;
   std::memcpy(iv.data(), prefix.data() + kIvOffset, iv.size());
   try {
-    *result = std::make_unique<AesCtrCipherStream>(keys_.at(key_id), iv);
+    *result = std::make_unique<AesCtrCipherStream>(std::move(key), iv);
   } catch (...) {  // nothing may throw into RocksDB
     return rocksdb::Status::MemoryLimit("cannot allocate a cipher stream", fname);
   }

@@ -28,7 +28,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "rocksdb/env_encryption.h"
 #include "storage/crypto/key_ring.h"
 
@@ -92,7 +96,8 @@ class AesCtrCipherStream final : public rocksdb::BlockAccessCipherStream {
   const std::array<unsigned char, 16> iv_;
 };
 
-// Thread-safe; immutable after construction (keys come from the KeyRing, not AddCipher).
+// Thread-safe. Starts with the keys of a KeyRing; AddKey and RemoveKey change them at run time
+// (key rotation): a file keeps the key it was created with, new files get the newest key.
 class AesCtrEncryptionProvider final : public rocksdb::EncryptionProvider {
  public:
   explicit AesCtrEncryptionProvider(const KeyRing& keys);
@@ -105,7 +110,7 @@ class AesCtrEncryptionProvider final : public rocksdb::EncryptionProvider {
   // generator fails; InvalidArgument for a prefix shorter than the header.
   rocksdb::Status CreateNewPrefix(const std::string& fname, char* prefix,
                                   size_t prefix_length) const override;
-  // NotSupported: keys are fixed at construction.
+  // NotSupported: keys come from the KeyRing and AddKey.
   rocksdb::Status AddCipher(const std::string& descriptor, const char* cipher, size_t len,
                             bool for_write) override;
   // Checks the header (CheckPrefix) and returns the file's stream. Corruption, naming the file
@@ -119,10 +124,29 @@ class AesCtrEncryptionProvider final : public rocksdb::EncryptionProvider {
   // kWrongKey).
   PrefixCheck CheckPrefix(std::string_view prefix, uint32_t* key_id) const;
 
+  // Adds `key` (KeyRing::kKeyBytes bytes) as the newest key: files created from now on use it.
+  // kInvalidArgument when its id is not above every id held, or it is not 32 bytes.
+  absl::Status AddKey(const KeyRing::Key& key) ABSL_LOCKS_EXCLUDED(mu_);
+  // Forgets key `id`; files under it can no longer be opened. kNotFound when it is not held;
+  // kFailedPrecondition when it is the newest key.
+  absl::Status RemoveKey(uint32_t id) ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether key `id` is held with exactly these bytes (compared in constant time).
+  bool HoldsKey(uint32_t id, std::string_view bytes) const ABSL_LOCKS_EXCLUDED(mu_);
+  uint32_t newest_id() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Every id held, ascending.
+  std::vector<uint32_t> ids() const ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
-  const std::map<uint32_t, std::shared_ptr<const FileKey>> keys_;
-  const uint32_t write_key_id_;
+  std::shared_ptr<const FileKey> Find(uint32_t id) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  mutable absl::Mutex mu_;
+  // Never empty; the highest id encrypts new files.
+  std::map<uint32_t, std::shared_ptr<const FileKey>> keys_ ABSL_GUARDED_BY(mu_);
 };
+
+// The key id in a file's header (the first kEncryptionHeaderBytes bytes or more), without
+// checking it against any key; false when `head` has no spanvault header of a known version.
+bool ReadHeaderKeyId(std::string_view head, uint32_t* key_id);
 
 // A message for a CheckPrefix result about `fname`, e.g. "…/CURRENT: wrong key (key id 1)".
 std::string DescribePrefixCheck(PrefixCheck check, uint32_t key_id, std::string_view fname);

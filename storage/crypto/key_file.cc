@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 
@@ -290,10 +293,100 @@ absl::StatusOr<LoadedKeys> LoadDefaultKey(const KeySources& sources) {
   auto keys = LoadKeyFile(path);
   if (!keys.ok()) return keys.status();
   out.keys = std::move(*keys);
+  out.key_file = path;
   return out;
 }
 
+// Every key of `ring`, ascending (copies of the bytes: wipe them with WipeKeys).
+std::vector<KeyRing::Key> KeysOf(const KeyRing& ring) {
+  std::vector<KeyRing::Key> out;
+  for (uint32_t id : ring.ids()) out.push_back({id, *ring.Find(id)});
+  return out;
+}
+
+// Replaces the file at `path` (its target, for a symbolic link) with `keys`, atomically.
+absl::Status ReplaceKeyFile(const std::string& path, const std::vector<KeyRing::Key>& keys) {
+  std::error_code ec;
+  std::filesystem::path target = std::filesystem::canonical(path, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot resolve key file ", path, ": ", ec.message()));
+  }
+  std::string tmp = absl::StrCat(target.string(), ".tmp.", getpid());
+  unlink(tmp.c_str());  // left over from a crash of this same process id
+  std::string text = FormatKeyFile(keys);
+  absl::Status written = WriteSecretFile(tmp, text);
+  WipeString(text);
+  if (!written.ok()) return written;
+  if (rename(tmp.c_str(), target.c_str()) != 0) {
+    int error = errno;
+    unlink(tmp.c_str());
+    return absl::UnavailableError(
+        absl::StrCat("cannot replace key file ", path, ": ", std::strerror(error)));
+  }
+  SyncDirectory(target.parent_path().string());
+  return absl::OkStatus();
+}
+
+// Loads the key file at `path` and runs `check` on it.
+absl::StatusOr<std::shared_ptr<const KeyRing>> LoadChecked(const std::string& path,
+                                                           const KeyFileCheck& check) {
+  auto ring = LoadKeyFile(path);
+  if (!ring.ok()) return ring.status();
+  if (check) {
+    absl::Status s = check(**ring);
+    if (!s.ok()) return s;
+  }
+  return ring;
+}
+
 }  // namespace
+
+absl::StatusOr<KeyRing::Key> AddKeyToFile(const std::string& path, const KeyFileCheck& check) {
+  auto ring = LoadChecked(path, check);
+  if (!ring.ok()) return ring.status();
+  uint32_t newest = (*ring)->newest_id();
+  if (newest == UINT32_MAX) {
+    return absl::OutOfRangeError(
+        absl::StrCat("key file ", path, " already holds the highest key id ", newest));
+  }
+  absl::StatusOr<std::string> bytes = GenerateKeyBytes();
+  if (!bytes.ok()) return bytes.status();
+  KeyRing::Key added{newest + 1, std::move(*bytes)};
+  std::vector<KeyRing::Key> keys = KeysOf(**ring);
+  keys.push_back({added.id, added.bytes});
+  absl::Status s = ReplaceKeyFile(path, keys);
+  WipeKeys(keys);
+  if (!s.ok()) {
+    WipeString(added.bytes);
+    return s;
+  }
+  return added;
+}
+
+absl::Status RemoveKeyFromFile(const std::string& path, uint32_t id, const KeyFileCheck& check) {
+  auto ring = LoadChecked(path, check);
+  if (!ring.ok()) return ring.status();
+  if ((*ring)->Find(id) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("key file ", path, " holds no key with id ", id));
+  }
+  if ((*ring)->newest_id() == id) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("key ", id, " is the newest key in ", path,
+                     ": it encrypts new files and cannot be retired"));
+  }
+  std::vector<KeyRing::Key> keys = KeysOf(**ring);
+  keys.erase(std::remove_if(keys.begin(), keys.end(),
+                            [id](KeyRing::Key& key) {
+                              if (key.id != id) return false;
+                              WipeString(key.bytes);
+                              return true;
+                            }),
+             keys.end());
+  absl::Status s = ReplaceKeyFile(path, keys);
+  WipeKeys(keys);
+  return s;
+}
 
 absl::StatusOr<LoadedKeys> LoadKeys(const KeySources& sources) {
   if (!sources.key_file.empty() && sources.env_value.has_value()) {
@@ -305,6 +398,7 @@ absl::StatusOr<LoadedKeys> LoadKeys(const KeySources& sources) {
     auto keys = LoadKeyFile(sources.key_file);
     if (!keys.ok()) return keys.status();
     out.keys = std::move(*keys);
+    out.key_file = sources.key_file;
     return out;
   }
   if (sources.env_value.has_value()) {

@@ -15,6 +15,7 @@
 // SPANVAULT_ENCRYPTION_KEY holds either one base64 key (it gets id 1) or, when the value has
 // more than one word, the text of a key file.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,24 @@ std::string FormatKeyFile(const std::vector<KeyRing::Key>& keys);
 // partly written file is removed); kInternal when the random generator fails.
 absl::Status WriteNewKeyFile(const std::string& path);
 
+// Checks the keys a key file holds before it is changed; a non-OK status stops the change and
+// is returned as is.
+using KeyFileCheck = std::function<absl::Status(const KeyRing& keys_in_file)>;
+
+// Key rotation: adds a new random key to the key file at `path` with id one above the highest
+// id it holds, and returns that key. The file is rewritten atomically (a 0600 temporary file
+// beside it, fsync, rename over it, fsync of the directory; a symbolic link is followed and
+// its target replaced), so it is never seen half written nor readable by group or others.
+// Comment lines other than the standard header are not kept. The errors of LoadKeyFile and
+// `check`; kOutOfRange when the highest id is already 4294967295; kUnavailable when it cannot
+// be written (the old file is left as it was); kInternal when the random generator fails.
+absl::StatusOr<KeyRing::Key> AddKeyToFile(const std::string& path, const KeyFileCheck& check);
+
+// Key retirement: removes key `id` from the key file at `path`, atomically as AddKeyToFile.
+// kNotFound when the file does not hold it; kFailedPrecondition when it is the newest key
+// (it encrypts new files); the errors of LoadKeyFile, `check` and the write.
+absl::Status RemoveKeyFromFile(const std::string& path, uint32_t id, const KeyFileCheck& check);
+
 // Where the embedded default key lives for `data_dir`: `spanvault.key` in the data
 // directory's parent directory (beside it, never inside it).
 std::string DefaultKeyFile(const std::string& data_dir);
@@ -72,6 +91,9 @@ struct KeySources {
 
 struct LoadedKeys {
   std::shared_ptr<const KeyRing> keys;
+  // The key file they came from (--encryption-key-file or the default key file); empty when
+  // they came from SPANVAULT_ENCRYPTION_KEY.
+  std::string key_file;
   // True when this call created the default key file.
   bool created_default = false;
 };

@@ -198,6 +198,7 @@ absl::StatusOr<StoreEnv> EncryptedEnv(const std::string& dir, const KeyRing& key
   std::set<uint32_t> ids = scan->key_ids;
   ids.insert(keys.newest_id());
   out.marker = MarkerText(kFormatAes, ids);
+  out.provider = std::move(provider);
   return out;
 }
 
@@ -221,6 +222,10 @@ absl::Status WriteSynced(const std::string& path, const std::string& data) {
 }
 
 }  // namespace
+
+std::string EncryptedMarkerText(const std::set<uint32_t>& key_ids) {
+  return MarkerText(kFormatAes, key_ids);
+}
 
 absl::Status CheckStoreEncryptionMode(const std::string& dir, bool encrypted) {
   auto format = DirectoryFormat(dir);

@@ -12,7 +12,9 @@
 //
 // Include only from storage/ (it brings RocksDB headers).
 
+#include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,11 +25,15 @@ namespace spanvault {
 
 inline constexpr char kEncryptionMarkerFile[] = "ENCRYPTION";
 
+class AesCtrEncryptionProvider;
+
 // The Env to open a checked directory with.
 struct StoreEnv {
   // The encrypted Env; null in plaintext mode (then use rocksdb::Env::Default()). Must
   // outlive the DB.
   std::unique_ptr<rocksdb::Env> env;
+  // The provider inside `env` (null in plaintext mode), for key rotation.
+  std::shared_ptr<AesCtrEncryptionProvider> provider;
   // What the marker file must say once the DB is open (WriteEncryptionMarker).
   std::string marker;
 };
@@ -46,6 +52,9 @@ absl::StatusOr<StoreEnv> PrepareStoreEnv(const std::string& dir,
 // Checks only whether the database in `dir` (if any) was written encrypted, or in plaintext
 // when `encrypted` is false, with the messages of PrepareStoreEnv. Reads only.
 absl::Status CheckStoreEncryptionMode(const std::string& dir, bool encrypted);
+
+// The marker text of an encrypted directory whose files use `key_ids`.
+std::string EncryptedMarkerText(const std::set<uint32_t>& key_ids);
 
 // Writes `marker` to the directory's marker file (atomically: temporary file, fsync, rename)
 // unless it already says exactly that. kUnavailable when it cannot be written.

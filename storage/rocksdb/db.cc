@@ -100,6 +100,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening the database in ", path));
   auto out = std::make_unique<RocksDb>();
   out->env = std::move(store_env->env);
+  out->encryption = std::move(store_env->provider);
   out->db.reset(raw_db);
   for (auto* h : raw) out->handles.emplace_back(h);
   out->spans = raw[1];

@@ -16,6 +16,8 @@
 
 namespace spanvault {
 
+class AesCtrEncryptionProvider;
+
 // Owns the DB and its column-family handles (handles are released before the DB closes).
 // Thread-safe, as rocksdb::DB is.
 struct RocksDb {
@@ -23,6 +25,8 @@ struct RocksDb {
 
   // The encrypted Env (null in plaintext test mode); declared first so it outlives the DB.
   std::unique_ptr<rocksdb::Env> env;
+  // The encryption provider inside `env` (null in plaintext test mode), for key rotation.
+  std::shared_ptr<AesCtrEncryptionProvider> encryption;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> handles;
   rocksdb::ColumnFamilyHandle* spans = nullptr;

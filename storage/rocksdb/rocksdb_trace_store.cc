@@ -15,11 +15,13 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "storage/crypto/key_ring.h"
 #include "storage/rocksdb/batch_builder.h"
 #include "storage/rocksdb/catalog.h"
 #include "storage/rocksdb/db.h"
 #include "storage/rocksdb/key_codec.h"
 #include "storage/rocksdb/kv_column.h"
+#include "storage/rocksdb/key_rotation.h"
 #include "storage/rocksdb/rocks_status.h"
 #include "storage/rocksdb/trace_search.h"
 #include "storage/trace_records.h"
@@ -59,15 +61,32 @@ PendingTrace FromRecord(const TraceId& id, const spanvault::storage::v1::Pending
   return t;
 }
 
+// `options` without the key ring: once the database is open the keys live only in its
+// encryption provider, so a retired key leaves memory with it.
+TraceStoreOptions WithoutKeys(TraceStoreOptions options) {
+  options.encryption_keys.reset();
+  return options;
+}
+
+std::unique_ptr<RocksDbKeyRotation> NewKeyRotation(RocksDb& db, const TraceStoreOptions& options) {
+  if (db.encryption == nullptr) return nullptr;
+  KeyRotationOptions rotation;
+  rotation.store_path = options.path;
+  rotation.key_file = options.encryption_key_file;
+  if (options.encryption_keys != nullptr) rotation.key_source = options.encryption_keys->source();
+  return std::make_unique<RocksDbKeyRotation>(db, std::move(rotation));
+}
+
 class RocksDbTraceStore final : public TraceStore {
  public:
   RocksDbTraceStore(const TraceStoreOptions& options, std::unique_ptr<RocksDb> db)
-      : options_(options),
+      : options_(WithoutKeys(options)),
         indexed_(options.indexed_attributes.begin(), options.indexed_attributes.end()),
         db_(std::move(db)),
         search_(*db_, catalog_, indexed_, options.max_scan_candidates),
         identities_(*db_->db, db_->identities, "identities"),
-        audit_(*db_->db, db_->audit, "the audit log") {}
+        audit_(*db_->db, db_->audit, "the audit log"),
+        key_rotation_(NewKeyRotation(*db_, options)) {}
   ~RocksDbTraceStore() override { Shutdown(); }
 
   absl::Status Start();
@@ -84,6 +103,7 @@ class RocksDbTraceStore final : public TraceStore {
   }
   void Shutdown() override ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t BytesOnDisk() override;
+  EncryptionKeyAdmin* key_admin() override { return key_rotation_.get(); }
 
   absl::StatusOr<std::vector<std::string>> GetServices() override { return catalog_.Services(); }
   absl::StatusOr<std::vector<Operation>> GetOperations(const std::string& service,
@@ -127,6 +147,8 @@ class RocksDbTraceStore final : public TraceStore {
   const TraceSearch search_;
   RocksKvStore identities_;
   RocksKvStore audit_;
+  // Null when the store is not encrypted.
+  const std::unique_ptr<RocksDbKeyRotation> key_rotation_;
   std::thread writer_;
 
   absl::Mutex mu_;
@@ -140,6 +162,7 @@ absl::Status RocksDbTraceStore::Start() {
   absl::Status s = LoadCatalog();
   if (!s.ok()) return s;
   writer_ = std::thread([this] { WriterLoop(); });
+  if (key_rotation_) key_rotation_->Start();
   return absl::OkStatus();
 }
 
@@ -384,6 +407,8 @@ void RocksDbTraceStore::Shutdown() {
     stopped_ = true;
     stopping_ = true;
   }
+  // First: a key rewrite in progress is cancelled, not waited for.
+  if (key_rotation_) key_rotation_->Shutdown();
   if (writer_.joinable()) writer_.join();
   static_cast<void>(db_->db->FlushWAL(/*sync=*/true));  // best effort; the WAL is written already
 }
