@@ -108,6 +108,7 @@ IdentityStore::IdentityStore(KvStore& kv, const Clock& clock, IdentityStoreOptio
       clock_(clock),
       options_(std::move(options)),
       dummy_hash_(std::move(dummy_hash)),
+      pepper_(RandomBytes(32).value_or(std::string(32, '\0'))),
       roles_(std::move(roles)) {}
 
 absl::StatusOr<std::optional<std::string>> IdentityStore::Bootstrap() {
@@ -229,11 +230,33 @@ absl::StatusOr<User> IdentityStore::CheckPassword(const std::string& name,
   if (ValidateIdentityName("user name", name).ok()) user = ReadUser(name);
   if (!user.ok()) return user.status();
   const bool known = user->has_value() && !(*user)->password_hash.empty();
+  std::string digest = Sha256(pepper_ + std::string(password));
+  if (known && !(*user)->disabled && RecentlyVerified(**user, digest)) return std::move(**user);
   // The same Argon2id work whether or not the user exists, so timing does not tell.
   const bool matches = VerifyPassword(password, known ? (*user)->password_hash : dummy_hash_);
   if (!known || !matches || (*user)->disabled) return InvalidCredentials();
   RehashIfWeak(**user, password);
+  RememberVerified(**user, std::move(digest));
   return std::move(**user);
+}
+
+namespace {
+constexpr absl::Duration kVerifiedFor = absl::Minutes(5);
+constexpr size_t kMaxVerified = 10000;
+}  // namespace
+
+bool IdentityStore::RecentlyVerified(const User& user, const std::string& digest) {
+  absl::MutexLock lock(&verified_mu_);
+  auto it = verified_.find(user.name);
+  return it != verified_.end() && it->second.password_hash == user.password_hash &&
+         clock_.Now() < it->second.until && SecretEquals(it->second.digest, digest);
+}
+
+void IdentityStore::RememberVerified(const User& user, std::string digest) {
+  absl::MutexLock lock(&verified_mu_);
+  if (verified_.size() >= kMaxVerified) verified_.clear();
+  verified_[user.name] =
+      Verified{user.password_hash, std::move(digest), clock_.Now() + kVerifiedFor};
 }
 
 void IdentityStore::RehashIfWeak(const User& user, std::string_view password) {

@@ -18,9 +18,9 @@
 #include "auth/access_policy.h"
 #include "auth/api_token.h"
 #include "auth/identity_types.h"
-#include "common/kv_store.h"
 #include "auth/password.h"
 #include "common/clock.h"
+#include "common/kv_store.h"
 
 namespace spanvault {
 
@@ -65,6 +65,10 @@ class IdentityStore {
   // The user when `name` exists, is enabled and `password` matches. kUnauthenticated "invalid
   // credentials" otherwise, whichever the reason, after the same Argon2id work (an unknown
   // name is checked against a dummy hash). Re-hashes a hash with weaker parameters.
+  // A password that matched is remembered for a few minutes (as a salted SHA-256, against the
+  // stored hash it matched), so that HTTP Basic, which sends it with every request, costs one
+  // Argon2id run per user and period instead of one per request; a changed password or a
+  // disabled user takes effect at once, as the user record is read on every call.
   absl::StatusOr<User> CheckPassword(const std::string& name, std::string_view password);
 
   // Roles. Custom roles can be created, updated and deleted; built-in roles can be updated but
@@ -121,6 +125,18 @@ class IdentityStore {
   const IdentityStoreOptions options_;
   // An Argon2id hash of a random password, verified against when a name is unknown.
   const std::string dummy_hash_;
+  // Passwords that matched recently, by user name (see CheckPassword).
+  struct Verified {
+    std::string password_hash;  // the stored hash the password matched
+    std::string digest;         // SHA-256(pepper_ || password)
+    absl::Time until;
+  };
+  bool RecentlyVerified(const User& user, const std::string& digest)
+      ABSL_LOCKS_EXCLUDED(verified_mu_);
+  void RememberVerified(const User& user, std::string digest) ABSL_LOCKS_EXCLUDED(verified_mu_);
+  const std::string pepper_;
+  absl::Mutex verified_mu_;
+  std::map<std::string, Verified> verified_ ABSL_GUARDED_BY(verified_mu_);
 
   absl::Mutex mutation_mu_;
   mutable absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(mutation_mu_);

@@ -20,6 +20,9 @@ struct Principal {
   // How the caller authenticated: "basic", "token", "jwt", "proxy", "mtls", or "none" (no
   // authentication: --insecure-no-auth).
   std::string method = "none";
+  // The listener and call the request came through ("query_http GET /api/traces"), for the
+  // audit log; set by the API layer.
+  std::string api;
 
   // The caller when authentication is off (--insecure-no-auth, or before it exists).
   static Principal Anonymous(std::string remote_address) {

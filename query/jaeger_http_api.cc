@@ -315,6 +315,7 @@ HttpResponse AuthError(const HttpRequest& request, const absl::Status& status) {
 }  // namespace
 
 HttpResponse JaegerHttpApi::Route(const HttpRequest& request, Principal caller) {
+  caller.api = absl::StrCat("query_http ", request.method, " ", request.path);
   ApiCall call{request, ParseQueryString(request.query), std::move(caller)};
   call.pretty = IsPretty(call.params);
   std::string_view path = request.path;

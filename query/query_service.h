@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "auth/audit_log.h"
 #include "auth/principal.h"
 #include "storage/trace_reader.h"
 
@@ -27,9 +28,11 @@ struct QueryServiceOptions {
 // Thread-safe.
 class QueryService {
  public:
-  // `reader` must outlive the service.
-  QueryService(QueryServiceOptions options, TraceReader& reader)
-      : options_(options), reader_(reader) {}
+  // `reader` and `audit` must outlive the service. With an audit log, every call is recorded
+  // (caller, roles, address, caller.api, parameters, result count, allowed or denied, latency)
+  // before its answer is returned; a call whose record cannot be written answers kUnavailable.
+  QueryService(QueryServiceOptions options, TraceReader& reader, AuditLog* audit = nullptr)
+      : options_(options), reader_(reader), audit_(audit) {}
 
   // The services the caller may read, sorted.
   absl::StatusOr<std::vector<std::string>> GetServices(const Principal& caller);
@@ -53,11 +56,18 @@ class QueryService {
                                                                TraceQuery query);
 
  private:
+  absl::StatusOr<otlp::TracesData> ViewOf(const Principal& caller, const TraceId& trace_id);
   // The ids of matching traces within the caller's scope.
   absl::StatusOr<std::vector<TraceId>> FindIds(const Principal& caller, TraceQuery query);
+  // Records the call in the audit log (when there is one) and returns `result`, or
+  // kUnavailable when the record cannot be written.
+  template <typename T>
+  absl::StatusOr<T> Audited(const Principal& caller, std::string_view method,
+                            std::string params_json, absl::Time started, absl::StatusOr<T> result);
 
   const QueryServiceOptions options_;
   TraceReader& reader_;
+  AuditLog* const audit_;
 };
 
 }  // namespace spanvault

@@ -278,7 +278,7 @@ absl::Status Server::StartReceivers() {
 }
 
 absl::Status Server::StartQuery() {
-  query_service_ = std::make_unique<QueryService>(QueryServiceOptions{}, *store_);
+  query_service_ = std::make_unique<QueryService>(QueryServiceOptions{}, *store_, audit_.get());
   if (!config_.ui_dir.empty()) {
     auto ui = UiHandler::Create(config_.ui_dir, UiCapabilities{});
     if (!ui.ok()) return ui.status();
@@ -302,8 +302,8 @@ absl::Status Server::StartAdminGrpc() {
   if (config_.admin_grpc_addr.empty()) return absl::OkStatus();
   auto credentials = GrpcListenerCredentials(config_, "admin_grpc");
   if (!credentials.ok()) return credentials.status();
-  admin_grpc_ = std::make_unique<AdminGrpcServer>(config_.admin_grpc_addr, *rules_,
-                                                  store_->key_admin());
+  admin_grpc_ =
+      std::make_unique<AdminGrpcServer>(config_.admin_grpc_addr, *rules_, store_->key_admin());
   absl::Status s = admin_grpc_->Start(*credentials);
   if (!s.ok()) return s;
   bound_["admin_grpc"] = admin_grpc_->bound_address();

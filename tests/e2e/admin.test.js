@@ -68,7 +68,8 @@ test('ports file: the four listeners, each bound to a real port', async () => {
   assert.equal(new Set(PORT_KEYS.map((k) => ports[k])).size, PORT_KEYS.length, 'distinct ports');
   // Each HTTP listener answers on its port.
   assert.equal((await request(`http://${ports.admin_http}/healthz`)).status, 200);
-  assert.equal((await request(`http://${ports.query_http}/api/v3/services`)).status, 200);
+  const queryUrl = `http://admin:${server.adminPassword}@${ports.query_http}`;
+  assert.equal((await request(`${queryUrl}/api/v3/services`)).status, 200);
   assert.equal((await request(`http://${ports.otlp_http}/v1/traces`)).status, 405);
 });
 

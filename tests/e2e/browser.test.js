@@ -54,7 +54,9 @@ after(async () => {
 
 // A fresh page that logs console errors and records every failing /api/ call.
 async function newPage(name) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 1000 }, httpCredentials: server.credentials,
+  });
   const page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') {
@@ -104,7 +106,7 @@ async function assertTracePage(page) {
 
 test('search page: pick the service, find traces, open the trace', async () => {
   const page = await newPage('search');
-  await page.goto(`${server.queryUrl}/search`);
+  await page.goto(`${server.queryOrigin}/search`);
   const service = page.locator('[data-testid="service"]');
   await service.waitFor({ timeout: 30000 });
   // The service count in the label comes from /api/v3/services.
@@ -136,7 +138,7 @@ test('search page: pick the service, find traces, open the trace', async () => {
 
 test('trace page opened by URL', async () => {
   const page = await newPage('trace');
-  await page.goto(`${server.queryUrl}/trace/${trace.traceId}`);
+  await page.goto(`${server.queryOrigin}/trace/${trace.traceId}`);
   await assertTracePage(page);
   // Expanding the failed span shows its error tags.
   await page.locator('.span-name', { hasText: 'charge-payment' }).click();

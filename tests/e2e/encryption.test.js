@@ -155,9 +155,15 @@ test('plaintext hunt: no marker in any file of the data directory, nor in the lo
   assert.deepEqual(filesContaining(server.dataDir, keyBase64), []);
   assert.ok(!server.output().includes(keyBase64), 'the key in the log');
   assert.match(server.output(), /created .*spanvault\.key \(mode 0600\).*secret store/);
-  // Every RocksDB file starts with the encryption header.
+  // Every RocksDB file starts with the encryption header. The other plaintext files: LOCK
+  // (empty), ENCRYPTION (how, never a key) and the first admin password, there for the
+  // operator to read (mode 0600).
   for (const f of files) {
     const name = path.basename(f);
+    if (name === 'initial-admin-password') {
+      assert.equal(fs.statSync(f).mode & 0o777, 0o600, f);
+      continue;
+    }
     if (name === 'LOCK' || name === 'ENCRYPTION' || fs.statSync(f).size === 0) continue;
     assert.equal(fs.readFileSync(f).subarray(0, 8).toString('latin1'), 'SPANVENC', f);
   }

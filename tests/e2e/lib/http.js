@@ -17,9 +17,11 @@ function request(url, { method = 'GET', headers = {}, body, chunked = false, tim
     if (body !== undefined && !isIterable && !chunked) {
       h['Content-Length'] = Buffer.byteLength(body);
     }
+    const auth = u.username
+        ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined;
     const req = http.request({
       host: u.hostname, port: u.port, path: rawPath || u.pathname + u.search, method, headers: h,
-      agent: false,
+      agent: false, auth,
     }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -36,13 +38,13 @@ function request(url, { method = 'GET', headers = {}, body, chunked = false, tim
             try {
               return JSON.parse(text);
             } catch (e) {
-              throw new Error(`${method} ${url} → ${res.statusCode}: body is not JSON: ${text.slice(0, 500)}`);
+              throw new Error(`${method} ${shown(url)} → ${res.statusCode}: body is not JSON: ${text.slice(0, 500)}`);
             }
           },
         });
       });
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${shown(url)} timed out`)));
     req.on('error', reject);
     if (body === undefined) {
       req.end();
@@ -65,9 +67,14 @@ function request(url, { method = 'GET', headers = {}, body, chunked = false, tim
 }
 
 // GET `url` and return the parsed JSON, asserting the status (default 200).
+// `url` without the credentials it may carry, for messages.
+function shown(url) {
+  return String(url).replace(/\/\/[^@/]*@/, '//');
+}
+
 async function getJson(url, { status = 200 } = {}) {
   const res = await request(url);
-  assert.equal(res.status, status, `GET ${url}: want ${status}, got ${res.status}: ${res.text.slice(0, 2000)}`);
+  assert.equal(res.status, status, `GET ${shown(url)}: want ${status}, got ${res.status}: ${res.text.slice(0, 2000)}`);
   return res.json();
 }
 
@@ -80,4 +87,4 @@ function qs(params) {
       .join('&');
 }
 
-module.exports = { request, getJson, qs };
+module.exports = { request, getJson, qs, shown };

@@ -156,7 +156,17 @@ class SpanvaultServer {
       throw new Error(`${this.name} exited during start-up: ${JSON.stringify(this.exit)}`);
     }
     this.ports = ready.ports;
+    // The first start created the admin user; its password stays in the data directory.
+    const passwordFile = path.join(this.dataDir, 'initial-admin-password');
+    this.adminPassword = fs.existsSync(passwordFile)
+        ? fs.readFileSync(passwordFile, 'utf8').trim() : null;
     return this;
+  }
+
+  // Basic credentials of the admin user created at the first start.
+  get credentials() {
+    if (!this.adminPassword) throw new Error(`${this.name}: no initial-admin-password`);
+    return { username: 'admin', password: this.adminPassword };
   }
 
   portsOrThrow() {
@@ -164,7 +174,13 @@ class SpanvaultServer {
     return this.ports;
   }
 
-  get queryUrl() { return `${this.scheme}://${this.portsOrThrow().query_http}`; }
+  // The query API and UI without credentials (a browser's address, or to test refusals).
+  get queryOrigin() { return `${this.scheme}://${this.portsOrThrow().query_http}`; }
+  // The same with the admin's Basic credentials in it: lib/http.js and node:http(s) send them.
+  get queryUrl() {
+    if (!this.adminPassword) return this.queryOrigin;
+    return `${this.scheme}://admin:${encodeURIComponent(this.adminPassword)}@${this.portsOrThrow().query_http}`;
+  }
   get adminUrl() { return `${this.scheme}://${this.portsOrThrow().admin_http}`; }
   get otlpHttpUrl() { return `${this.scheme}://${this.portsOrThrow().otlp_http}`; }
   get otlpGrpcAddress() { return this.portsOrThrow().otlp_grpc; }

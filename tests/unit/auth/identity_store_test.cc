@@ -104,6 +104,21 @@ TEST_F(IdentityStoreTest, PasswordChecksFailAlikeAndNeverEchoThePassword) {
   EXPECT_TRUE(store_->CheckPassword("alice", "another-pass").ok());
 }
 
+TEST_F(IdentityStoreTest, ARememberedPasswordNeverOutlivesAChange) {
+  Bootstrap();
+  SV_ASSERT_OK(store_->CreateUser("alice", "s3cret-pass", {"support"}));
+  SV_ASSERT_OK(store_->CheckPassword("alice", "s3cret-pass"));  // remembered now
+  EXPECT_FALSE(store_->CheckPassword("alice", "s3cret-pasS").ok());
+  SV_ASSERT_OK(store_->SetUserRoles("alice", {"devops"}));
+  absl::StatusOr<User> again = store_->CheckPassword("alice", "s3cret-pass");
+  SV_ASSERT_OK(again);
+  EXPECT_EQ(again->roles, std::vector<std::string>{"devops"});
+  clock_.Advance(absl::Minutes(6));  // forgotten: Argon2id again, still the right answer
+  SV_EXPECT_OK(store_->CheckPassword("alice", "s3cret-pass"));
+  SV_ASSERT_OK(store_->DeleteUser("alice"));
+  EXPECT_FALSE(store_->CheckPassword("alice", "s3cret-pass").ok());
+}
+
 TEST_F(IdentityStoreTest, WeakHashIsUpgradedAtLogin) {
   Bootstrap();
   SV_ASSERT_OK(store_->CreateUser("alice", "s3cret-pass", {}));
