@@ -1,6 +1,6 @@
 #include "auth/api_token.h"
 
-#include "auth/secret.h"
+#include "common/secret.h"
 
 namespace spanvault {
 namespace {

@@ -1,12 +1,10 @@
 #include "auth/audit_log.h"
 
-#include <openssl/sha.h>
-
 #include <deque>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/secret.h"
 #include "nlohmann/json.hpp"
 
 namespace spanvault {
@@ -19,12 +17,7 @@ const std::string kGenesis(64, '0');
 
 std::string RecordKey(uint64_t seq) { return absl::StrFormat("%s%016x", kRecordPrefix, seq); }
 
-std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
+std::string Sha256Hex(const std::string& data) { return HexEncode(Sha256(data)); }
 
 // Every field except `hash`, with sorted keys: the bytes the hash covers.
 nlohmann::json Body(const AuditRecord& r) {

@@ -7,7 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "auth/api_token.h"
 #include "auth/base64.h"
-#include "auth/secret.h"
+#include "common/secret.h"
 
 namespace spanvault {
 namespace {

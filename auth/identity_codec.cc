@@ -1,7 +1,7 @@
 #include "auth/identity_codec.h"
 
 #include "absl/strings/str_cat.h"
-#include "auth/secret.h"
+#include "common/secret.h"
 #include "nlohmann/json.hpp"
 
 namespace spanvault {

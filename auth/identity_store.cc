@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "auth/identity_codec.h"
-#include "auth/secret.h"
+#include "common/secret.h"
 #include "common/status_macros.h"
 
 namespace spanvault {

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "auth/secret.h"
+#include "common/secret.h"
 
 namespace spanvault {
 namespace {

@@ -49,7 +49,7 @@ absl::Status ConfigureEncryption(const ServerConfig& config, TraceStoreOptions* 
   sources.default_key_file = DefaultKeyFile(config.data_dir);
   sources.store_path = options->path;
   auto loaded = LoadKeys(sources);
-  if (sources.env_value.has_value()) WipeString(*sources.env_value);
+  if (sources.env_value.has_value()) Wipe(*sources.env_value);
   if (!loaded.ok()) return loaded.status();
   const KeyRing& keys = *loaded->keys;
   if (loaded->created_default) {

@@ -184,7 +184,7 @@ absl::Status AesCtrEncryptionProvider::RemoveKey(uint32_t id) {
 bool AesCtrEncryptionProvider::HoldsKey(uint32_t id, std::string_view bytes) const {
   std::shared_ptr<const FileKey> held = Find(id);
   if (held == nullptr) return false;
-  return ConstantTimeEquals(
+  return SecretEquals(
       std::string_view(reinterpret_cast<const char*>(held->aes_key.data()), held->aes_key.size()),
       bytes);
 }

@@ -32,16 +32,16 @@ absl::StatusOr<std::string> DecodeKey(std::string_view text, const std::string& 
   bool ok = absl::Base64Unescape(absl::string_view(text.data(), text.size()), &bytes);
   if (ok) {
     canonical = absl::Base64Escape(bytes);
-    ok = ConstantTimeEquals(canonical, text);
+    ok = SecretEquals(canonical, text);
   }
-  WipeString(canonical);
+  Wipe(canonical);
   if (!ok) {
-    WipeString(bytes);
+    Wipe(bytes);
     return absl::InvalidArgumentError(absl::StrCat(where, ": the key is not valid base64"));
   }
   if (bytes.size() != KeyRing::kKeyBytes) {
     size_t n = bytes.size();
-    WipeString(bytes);
+    Wipe(bytes);
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": the key is ", n, " bytes, want ", KeyRing::kKeyBytes));
   }
@@ -78,7 +78,7 @@ absl::Status ParseKeyLine(std::string_view line, const std::string& where,
 }
 
 void WipeKeys(std::vector<KeyRing::Key>& keys) {
-  for (KeyRing::Key& key : keys) WipeString(key.bytes);
+  for (KeyRing::Key& key : keys) Wipe(key.bytes);
 }
 
 std::string ModeString(mode_t mode) { return absl::StrFormat("%04o", mode & 07777); }
@@ -92,14 +92,14 @@ absl::StatusOr<std::string> ReadAll(int fd, const std::string& path) {
     ssize_t n = read(fd, buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      WipeString(text);
+      Wipe(text);
       return absl::UnavailableError(
           absl::StrCat("cannot read key file ", path, ": ", std::strerror(errno)));
     }
     if (n == 0) break;
     text.append(buffer, static_cast<size_t>(n));
     if (text.size() > kMaxKeyFileBytes) {
-      WipeString(text);
+      Wipe(text);
       return absl::InvalidArgumentError(absl::StrCat("key file ", path, " is over 1 MiB"));
     }
   }
@@ -206,7 +206,7 @@ absl::StatusOr<std::shared_ptr<const KeyRing>> LoadKeyFile(const std::string& pa
   close(fd);
   if (!text.ok()) return text.status();
   auto keys = ParseKeyFile(*text, absl::StrCat("key file ", path));
-  WipeString(*text);
+  Wipe(*text);
   return keys;
 }
 
@@ -218,7 +218,7 @@ std::string FormatKeyFile(const std::vector<KeyRing::Key>& keys) {
   for (const KeyRing::Key& key : keys) {
     std::string encoded = absl::Base64Escape(key.bytes);
     absl::StrAppend(&out, key.id, " ", encoded, "\n");
-    WipeString(encoded);
+    Wipe(encoded);
   }
   return out;
 }
@@ -229,7 +229,7 @@ absl::Status WriteNewKeyFile(const std::string& path) {
     return absl::AlreadyExistsError(
         absl::StrCat("key file ", path, " exists already; refusing to overwrite a key"));
   }
-  absl::StatusOr<std::string> bytes = GenerateKeyBytes();
+  absl::StatusOr<std::string> bytes = RandomBytes(KeyRing::kKeyBytes);
   if (!bytes.ok()) return bytes.status();
   std::vector<KeyRing::Key> keys;
   keys.push_back({1, std::move(*bytes)});
@@ -239,7 +239,7 @@ absl::Status WriteNewKeyFile(const std::string& path) {
   // appeared meanwhile: the key file is never seen half written, and never overwritten.
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   absl::Status written = WriteSecretFile(tmp, text);
-  WipeString(text);
+  Wipe(text);
   if (!written.ok()) return written;
   int linked = link(tmp.c_str(), path.c_str());
   int error = errno;
@@ -316,7 +316,7 @@ absl::Status ReplaceKeyFile(const std::string& path, const std::vector<KeyRing::
   unlink(tmp.c_str());  // left over from a crash of this same process id
   std::string text = FormatKeyFile(keys);
   absl::Status written = WriteSecretFile(tmp, text);
-  WipeString(text);
+  Wipe(text);
   if (!written.ok()) return written;
   if (rename(tmp.c_str(), target.c_str()) != 0) {
     int error = errno;
@@ -350,7 +350,7 @@ absl::StatusOr<KeyRing::Key> AddKeyToFile(const std::string& path, const KeyFile
     return absl::OutOfRangeError(
         absl::StrCat("key file ", path, " already holds the highest key id ", newest));
   }
-  absl::StatusOr<std::string> bytes = GenerateKeyBytes();
+  absl::StatusOr<std::string> bytes = RandomBytes(KeyRing::kKeyBytes);
   if (!bytes.ok()) return bytes.status();
   KeyRing::Key added{newest + 1, std::move(*bytes)};
   std::vector<KeyRing::Key> keys = KeysOf(**ring);
@@ -358,7 +358,7 @@ absl::StatusOr<KeyRing::Key> AddKeyToFile(const std::string& path, const KeyFile
   absl::Status s = ReplaceKeyFile(path, keys);
   WipeKeys(keys);
   if (!s.ok()) {
-    WipeString(added.bytes);
+    Wipe(added.bytes);
     return s;
   }
   return added;
@@ -379,7 +379,7 @@ absl::Status RemoveKeyFromFile(const std::string& path, uint32_t id, const KeyFi
   keys.erase(std::remove_if(keys.begin(), keys.end(),
                             [id](KeyRing::Key& key) {
                               if (key.id != id) return false;
-                              WipeString(key.bytes);
+                              Wipe(key.bytes);
                               return true;
                             }),
              keys.end());

@@ -1,8 +1,5 @@
 #include "storage/crypto/key_ring.h"
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -40,7 +37,7 @@ absl::StatusOr<std::shared_ptr<const KeyRing>> KeyRing::Create(std::vector<Key> 
     if (valid.ok()) {
       by_id.emplace(key.id, std::move(key.bytes));
     } else {
-      WipeString(key.bytes);
+      Wipe(key.bytes);
     }
   }
   if (!valid.ok()) return valid;
@@ -48,7 +45,7 @@ absl::StatusOr<std::shared_ptr<const KeyRing>> KeyRing::Create(std::vector<Key> 
 }
 
 absl::StatusOr<std::shared_ptr<const KeyRing>> KeyRing::Generate(std::string source) {
-  absl::StatusOr<std::string> bytes = GenerateKeyBytes();
+  absl::StatusOr<std::string> bytes = RandomBytes(KeyRing::kKeyBytes);
   if (!bytes.ok()) return bytes.status();
   std::vector<Key> keys;
   keys.push_back({1, std::move(*bytes)});
@@ -59,7 +56,7 @@ KeyRing::KeyRing(std::map<uint32_t, std::string> keys, std::string source)
     : keys_(std::move(keys)), source_(std::move(source)) {}
 
 KeyRing::~KeyRing() {
-  for (auto& [id, bytes] : keys_) WipeString(bytes);
+  for (auto& [id, bytes] : keys_) Wipe(bytes);
 }
 
 std::vector<uint32_t> KeyRing::ids() const {
@@ -71,25 +68,6 @@ std::vector<uint32_t> KeyRing::ids() const {
 const std::string* KeyRing::Find(uint32_t id) const {
   auto it = keys_.find(id);
   return it == keys_.end() ? nullptr : &it->second;
-}
-
-absl::StatusOr<std::string> GenerateKeyBytes() {
-  std::string bytes(KeyRing::kKeyBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size())) !=
-      1) {
-    return absl::InternalError("the OpenSSL random generator failed (RAND_bytes)");
-  }
-  return bytes;
-}
-
-void WipeString(std::string& secret) {
-  if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
-  secret.clear();
-}
-
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace spanvault

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/secret.h"
 
 namespace spanvault {
 
@@ -52,14 +53,5 @@ class KeyRing {
   std::map<uint32_t, std::string> keys_;
   const std::string source_;
 };
-
-// kKeyBytes random bytes from the OpenSSL CSPRNG (RAND_bytes). kInternal when it fails.
-absl::StatusOr<std::string> GenerateKeyBytes();
-
-// Overwrites `secret` with zeros in a way the compiler keeps (OPENSSL_cleanse), then clears it.
-void WipeString(std::string& secret);
-
-// Constant-time equality of two byte strings of the same length (false for different lengths).
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 }  // namespace spanvault

@@ -85,7 +85,7 @@ absl::StatusOr<uint32_t> RocksDbKeyRotation::AddKey() {
   // The key is durable in the key file before any file is written under it.
   absl::Status s = provider_.AddKey(*added);
   uint32_t id = added->id;
-  WipeString(added->bytes);
+  Wipe(added->bytes);
   if (!s.ok()) {
     return absl::InternalError(absl::StrCat("key ", id, " was added to ", options_.key_file,
                                             " but cannot be used: ", s.message()));

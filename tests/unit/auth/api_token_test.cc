@@ -1,7 +1,7 @@
 #include "auth/api_token.h"
 
 #include "auth/base64.h"
-#include "auth/secret.h"
+#include "common/secret.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

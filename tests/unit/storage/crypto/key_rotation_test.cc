@@ -224,7 +224,7 @@ TEST(ProviderKeySwap, FilesBeforeAndAfterTheSwapBothReadBack) {
   ASSERT_TRUE(db.ok()) << db.status();
   ASSERT_TRUE((*db)->db->Put(rocksdb::WriteOptions(), "before", "one").ok());
   ASSERT_TRUE((*db)->db->Flush(rocksdb::FlushOptions()).ok());
-  auto new_key = GenerateKeyBytes();
+  auto new_key = RandomBytes(KeyRing::kKeyBytes);
   ASSERT_TRUE(new_key.ok());
   SV_ASSERT_OK((*db)->encryption->AddKey({2, *new_key}));
   ASSERT_TRUE((*db)->db->Put(rocksdb::WriteOptions(), "after", "two").ok());

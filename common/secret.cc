@@ -1,4 +1,4 @@
-#include "auth/secret.h"
+#include "common/secret.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

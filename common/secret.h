@@ -1,8 +1,7 @@
 #pragma once
 
-// Small helpers for handling secrets in auth/: random bytes, SHA-256, constant-time equality,
-// wiping. They mirror the ones in storage/crypto/key_ring.h, which auth/ may not include
-// (DESIGN.md §3: auth depends on common only).
+// Small helpers for handling secrets, for every module: random bytes, SHA-256, hex,
+// constant-time equality, wiping.
 
 #include <cstddef>
 #include <string>
