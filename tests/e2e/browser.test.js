@@ -1,12 +1,15 @@
 'use strict';
 // The unmodified Jaeger UI, served by spanvault with --ui-dir, driven in headless Chromium:
-// search a service, open the trace from the results, and open a trace by its URL.
+// search a service, open the trace from the results, and open a trace by its URL; and the same
+// UI for a support engineer (signed in through a trusted proxy), who sees only the order path,
+// personal data redacted and an out-of-scope hop as a placeholder.
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { test, before, after } = require('./lib/harness');
-const { startServer, artifactsDir } = require('./lib/server');
+const { startServer, artifactsDir, SpanvaultServer } = require('./lib/server');
 const otel = require('./lib/otel');
 const { request } = require('./lib/http');
 
@@ -52,10 +55,11 @@ after(async () => {
   if (server) await server.close();
 });
 
-// A fresh page that logs console errors and records every failing /api/ call.
-async function newPage(name) {
+// A fresh page that logs console errors and records every failing /api/ call; signed in as
+// the admin unless `contextOptions` says otherwise.
+async function newPage(name, contextOptions = { httpCredentials: server.credentials }) {
   const context = await browser.newContext({
-    viewport: { width: 1400, height: 1000 }, httpCredentials: server.credentials,
+    viewport: { width: 1400, height: 1000 }, ...contextOptions,
   });
   const page = await context.newPage();
   page.on('console', (m) => {
@@ -185,4 +189,51 @@ test('UI serving: index.html with injected configuration, SPA routes, static fil
   const api = await request(`${server.queryUrl}/api/nothing-here`);
   assert.equal(api.status, 404);
   assert.equal(api.json().errors[0].code, 404);
+});
+
+test('a support engineer sees the order path only, redacted, with a placeholder hop', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spanvault-ui-roles-'));
+  const config = path.join(dir, 'spanvault.yaml');
+  fs.writeFileSync(config, 'auth:\n  proxy:\n    trusted_cidrs: [127.0.0.1/32]\n' +
+                           '  group_roles:\n    support-team: [support]\n');
+  const roles = new SpanvaultServer({ name: 'spanvault-ui-roles', uiDir: uiDir(), args: ['--config', config] });
+  try {
+    await roles.start();
+    // shop-api (with a user id) -> billing-api, which support may not see.
+    const base = otel.baseTimeNs(60000);
+    const shop = otel.memoryProvider({ 'service.name': 'shop-api' });
+    const billing = otel.memoryProvider({ 'service.name': 'billing-api' });
+    const root = otel.startSpan(shop.provider.getTracer('t'), 'POST /orders', {
+      kind: otel.api.SpanKind.SERVER, at: base, attributes: { order_id: 'UI-7', user_id: 'u-77' },
+    });
+    const hop = otel.startSpan(billing.provider.getTracer('t'), 'charge card', { parent: root, at: base + otel.ms(1) });
+    hop.end(otel.hr(base + otel.ms(4)));
+    root.end(otel.hr(base + otel.ms(9)));
+    const exporter = otel.createExporter(roles, 'grpc');
+    await otel.exportSpans(exporter, [...shop.memory.getFinishedSpans(), ...billing.memory.getFinishedSpans()]);
+    await exporter.shutdown();
+    const traceId = root.spanContext().traceId;
+
+    const page = await newPage('support', {
+      extraHTTPHeaders: { 'X-Forwarded-User': 'sam', 'X-Forwarded-Groups': 'support-team' },
+    });
+    await page.goto(`${roles.queryOrigin}/search`);
+    await page.getByText('Service (1)').waitFor({ timeout: 30000 });
+    await page.goto(`${roles.queryOrigin}/trace/${traceId}`);
+    const rows = page.locator('.span-name');
+    await rows.nth(1).waitFor({ timeout: 30000 });
+    const shown = await rows.evaluateAll((els) => els.map((el) => el.textContent.replace(/\s+/g, ' ').trim()));
+    assert.equal(shown.length, 2, `two rows: ${shown}`);
+    assert.match(shown[0], /shop-api.*POST \/orders/);
+    assert.match(shown[1], /\[hidden\].*\[hidden\]/, 'the billing hop is a placeholder');
+    assert.ok(!shown.join(' ').includes('billing'), 'billing-api never shown');
+    await rows.first().click();
+    await page.getByText('[redacted]').first().waitFor({ timeout: 30000 });
+    assert.ok(!(await page.content()).includes('u-77'), 'the user id is not in the page');
+    await screenshot(page, 'browser-support-role.png');
+    await page.context().close();
+  } finally {
+    await roles.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
