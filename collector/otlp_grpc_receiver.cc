@@ -21,14 +21,20 @@ constexpr char kReceiver[] = "otlp_grpc";
 class OtlpGrpcReceiver::Service final
     : public TraceService::WithRawCallbackMethod_Export<TraceService::Service> {
  public:
-  Service(const ValidationLimits& limits, SpanSink& sink, IngestMetrics& metrics)
-      : limits_(limits), sink_(sink), metrics_(metrics) {}
+  Service(const OtlpGrpcReceiverOptions& options, SpanSink& sink, IngestMetrics& metrics)
+      : limits_(options.limits), admit_(options.admit), sink_(sink), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
                                    grpc::ByteBuffer* response) override {
     absl::Time started = absl::Now();
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (admit_ && !admit_(context->peer())) {
+      metrics_.Record(kReceiver, 0, 0, 0, "forbidden", absl::Now() - started);
+      reactor->Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                   "your address is not in this listener's allowed_cidrs"));
+      return reactor;
+    }
     auto owned = std::make_unique<ExportRequest>();
     // The buffer is this call's to consume; the reader only advances over its slices.
     grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(request));
@@ -81,14 +87,14 @@ class OtlpGrpcReceiver::Service final
   }
 
   const ValidationLimits limits_;
+  const std::function<bool(const std::string&)> admit_;
   SpanSink& sink_;
   IngestMetrics& metrics_;
 };
 
 OtlpGrpcReceiver::OtlpGrpcReceiver(OtlpGrpcReceiverOptions options, SpanSink& sink,
                                    IngestMetrics& metrics)
-    : options_(std::move(options)),
-      service_(std::make_unique<Service>(options_.limits, sink, metrics)) {}
+    : options_(std::move(options)), service_(std::make_unique<Service>(options_, sink, metrics)) {}
 
 OtlpGrpcReceiver::~OtlpGrpcReceiver() { Shutdown(absl::ZeroDuration()); }
 

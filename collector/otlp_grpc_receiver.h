@@ -3,6 +3,7 @@
 // OtlpGrpcReceiver: OTLP/gRPC trace export
 // (opentelemetry.proto.collector.trace.v1.TraceService/Export), on the gRPC callback API.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,9 @@ struct OtlpGrpcReceiverOptions {
   ValidationLimits limits;
   // TLS (GrpcServerCredentials in common/tls.h). Null: plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Whether a call from this peer (gRPC's "ipv4:1.2.3.4:5678" form) is served; null: every
+  // peer. Others get PERMISSION_DENIED.
+  std::function<bool(const std::string& peer)> admit;
 };
 
 // The reaction validates, hands the batch to the sink and returns; the RPC finishes when the

@@ -42,15 +42,22 @@ TlsFiles ServerConfig::TlsFor(const std::string& name) const {
 
 namespace {
 
-absl::Status ValidateTls(const ServerConfig& c) {
-  for (const auto& [name, unused] : c.tls_listeners) {
-    const auto& names = ListenerNames();
+// kInvalidArgument when a key of `by_listener` (config key `key`) names no listener.
+template <typename Map>
+absl::Status CheckListenerNames(const std::string& key, const Map& by_listener) {
+  const auto& names = ListenerNames();
+  for (const auto& [name, unused] : by_listener) {
     if (std::find(names.begin(), names.end(), name) == names.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("tls_listeners: unknown listener \"", name,
-                                                     "\" (one of ", absl::StrJoin(names, ", "),
-                                                     ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          key, ": unknown listener \"", name, "\" (one of ", absl::StrJoin(names, ", "), ")"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateTls(const ServerConfig& c) {
+  absl::Status names = CheckListenerNames("tls_listeners", c.tls_listeners);
+  if (!names.ok()) return names;
   for (const auto& name : ListenerNames()) {
     TlsFiles files = c.TlsFor(name);
     if (files.cert_file.empty() != files.key_file.empty()) {
@@ -84,6 +91,8 @@ absl::Status ServerConfig::Validate() const {
   }
   absl::Status tls = ValidateTls(*this);
   if (!tls.ok()) return tls;
+  absl::Status cidrs = CheckListenerNames("allowed_cidrs", allowed_cidrs);
+  if (!cidrs.ok()) return cidrs;
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
   if (!kLevels.count(log_level)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -178,6 +187,7 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (key == "indexed_attributes") return ReadScalar(value, key, &c->indexed_attributes);
   if (key == "tls_listeners") return ReadListenerTls(value, &c->tls_listeners);
   if (key == "auth") return ParseAuthConfig(value, &c->auth);
+  if (key == "allowed_cidrs") return ReadScalar(value, key, &c->allowed_cidrs);
   if (key == "tls_reload_interval") return ReadDuration(value, key, &c->tls_reload_interval);
   if (key == "sampling") {
     auto sampling = sampling::ParseSamplingConfig(value);

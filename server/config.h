@@ -11,8 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/tls.h"
-#include "server/auth_config.h"
 #include "sampling/sampling_config.h"
+#include "server/auth_config.h"
 
 namespace spanvault {
 
@@ -75,6 +75,10 @@ struct ServerConfig {
 
   // The TLS files of listener `name`: the global ones with its overrides applied.
   TlsFiles TlsFor(const std::string& name) const;
+
+  // Trusted networks: per listener (by name), the source addresses (CIDR blocks) it serves;
+  // connections from elsewhere are refused and audited. A listener not named serves everyone.
+  std::map<std::string, std::vector<std::string>> allowed_cidrs;
 
   // Authentication (the `auth` section; see server/auth_config.h).
   AuthConfig auth;

@@ -283,9 +283,43 @@ absl::Status HttpServer::Impl::Start() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Answers 403 on a connection from outside the allowed networks, without reading from it.
+void Refuse(tcp::socket socket, bool tls) {
+  auto owned = std::make_shared<tcp::socket>(std::move(socket));
+  if (tls) {
+    beast::error_code ignored;
+    owned->close(ignored);
+    return;
+  }
+  static const std::string kForbidden = [] {
+    std::string body = "forbidden: your address is not in this listener's allowed_cidrs\n";
+    return absl::StrCat(
+        "HTTP/1.1 403 Forbidden\r\nServer: spanvault\r\nContent-Type: text/plain\r\n"
+        "Connection: close\r\nContent-Length: ",
+        body.size(), "\r\n\r\n", body);
+  }();
+  asio::async_write(*owned, asio::buffer(kForbidden), [owned](beast::error_code, size_t) {
+    beast::error_code ignored;
+    owned->shutdown(tcp::socket::shutdown_both, ignored);
+    owned->close(ignored);
+  });
+}
+
+}  // namespace
+
 void HttpServer::Impl::Accept() {
   acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (stopped_.load()) return;
+    if (!ec && options_.admit) {
+      beast::error_code remote_ec;
+      auto remote = socket.remote_endpoint(remote_ec);
+      if (remote_ec || !options_.admit(remote.address().to_string())) {
+        Refuse(std::move(socket), options_.tls != nullptr);
+        return Accept();
+      }
+    }
     if (!ec) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);

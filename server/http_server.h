@@ -3,6 +3,7 @@
 // HttpServer: an HTTP/1.1 listener (Boost.Beast) that hands each request to an HttpHandler.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -31,6 +32,10 @@ struct HttpServerOptions {
   std::shared_ptr<HttpTlsContext> tls;
   // Headers added to every response (security headers for browsers, say).
   std::vector<std::pair<std::string, std::string>> response_headers;
+  // Whether a connection from this remote address is served; null: every address. A refused
+  // connection gets 403 before anything is read (over TLS it is closed: there is no channel
+  // yet to answer on).
+  std::function<bool(const std::string& remote_address)> admit;
 };
 
 // Serves HTTP/1.1 with keep-alive and chunked bodies; answers 100-continue, oversized bodies

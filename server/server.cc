@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "auth/audit_log.h"
 #include "auth/authenticator.h"
+#include "auth/cidr.h"
 #include "auth/identity_store.h"
 #include "auth/jwt.h"
 #include "collector/discard_sink.h"
@@ -99,12 +100,41 @@ Server::Server(ServerConfig config) : config_(std::move(config)) {}
 
 Server::~Server() { Shutdown(); }
 
+absl::StatusOr<std::function<bool(const std::string&)>> Server::AdmitFor(const std::string& name) {
+  auto it = config_.allowed_cidrs.find(name);
+  if (it == config_.allowed_cidrs.end()) return std::function<bool(const std::string&)>();
+  auto allowed = CidrSet::Parse(it->second);
+  if (!allowed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("allowed_cidrs for ", name, ": ", allowed.status().message()));
+  }
+  return std::function<bool(const std::string&)>(
+      [this, name, allowed = *std::move(allowed)](const std::string& remote) {
+        if (allowed.Contains(remote)) return true;
+        spdlog::warn("{}: refused a connection from {} (not in allowed_cidrs)", name, remote);
+        if (audit_ != nullptr) {
+          AuditRecord record;
+          record.remote_address = remote;
+          record.api = absl::StrCat(name, " connection");
+          record.action = "connect";
+          record.allowed = false;
+          record.detail = "address not in allowed_cidrs";
+          absl::Status s = audit_->Append(std::move(record));
+          if (!s.ok()) spdlog::error("cannot write the audit log: {}", std::string(s.message()));
+        }
+        return false;
+      });
+}
+
 absl::Status Server::StartHttp(const std::string& name, const std::string& address,
                                size_t max_body_bytes, HttpHandler& handler) {
   if (address.empty()) return absl::OkStatus();
   auto tls = HttpListenerTls(config_, name);
   if (!tls.ok()) return tls.status();
+  auto admit = AdmitFor(name);
+  if (!admit.ok()) return admit.status();
   HttpServerOptions options;
+  options.admit = *std::move(admit);
   options.address = address;
   options.name = name;
   options.max_body_bytes = max_body_bytes;
@@ -263,6 +293,9 @@ absl::Status Server::StartReceivers() {
     auto credentials = GrpcListenerCredentials(config_, "otlp_grpc");
     if (!credentials.ok()) return credentials.status();
     options.credentials = *credentials;
+    auto admit = AdmitFor("otlp_grpc");
+    if (!admit.ok()) return admit.status();
+    options.admit = *std::move(admit);
     otlp_grpc_ = std::make_unique<OtlpGrpcReceiver>(options, *sink, *ingest_metrics_);
     absl::Status s = otlp_grpc_->Start();
     if (!s.ok()) return s;

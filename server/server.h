@@ -3,11 +3,13 @@
 // Server: the composition root. The only place that knows every concrete class.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/http.h"
 #include "common/metrics.h"
 #include "server/config.h"
@@ -64,6 +66,9 @@ class Server {
   absl::Status StartHttp(const std::string& name, const std::string& address, size_t max_body_bytes,
                          HttpHandler& handler);
   void StopHttp(const std::string& name);
+  // Who listener `name` serves (config allowed_cidrs): null for everyone, else a check that
+  // also audits each refused address. kInvalidArgument naming the listener for a bad block.
+  absl::StatusOr<std::function<bool(const std::string&)>> AdmitFor(const std::string& name);
 
   const ServerConfig config_;
   MetricsRegistry metrics_;
