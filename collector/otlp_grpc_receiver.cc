@@ -22,7 +22,11 @@ class OtlpGrpcReceiver::Service final
     : public TraceService::WithRawCallbackMethod_Export<TraceService::Service> {
  public:
   Service(const OtlpGrpcReceiverOptions& options, SpanSink& sink, IngestMetrics& metrics)
-      : limits_(options.limits), admit_(options.admit), sink_(sink), metrics_(metrics) {}
+      : limits_(options.limits),
+        admit_(options.admit),
+        authorize_(options.authorize),
+        sink_(sink),
+        metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
@@ -34,6 +38,14 @@ class OtlpGrpcReceiver::Service final
       reactor->Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                                    "your address is not in this listener's allowed_cidrs"));
       return reactor;
+    }
+    if (authorize_) {
+      absl::Status allowed = authorize_(AuthorizationOf(*context), context->peer());
+      if (!allowed.ok()) {
+        metrics_.Record(kReceiver, 0, 0, 0, "unauthorized", absl::Now() - started);
+        reactor->Finish(ToGrpcStatus(allowed));
+        return reactor;
+      }
     }
     auto owned = std::make_unique<ExportRequest>();
     // The buffer is this call's to consume; the reader only advances over its slices.
@@ -87,7 +99,14 @@ class OtlpGrpcReceiver::Service final
   }
 
   const ValidationLimits limits_;
+  static std::string AuthorizationOf(const grpc::CallbackServerContext& context) {
+    auto it = context.client_metadata().find("authorization");
+    if (it == context.client_metadata().end()) return "";
+    return std::string(it->second.data(), it->second.size());
+  }
+
   const std::function<bool(const std::string&)> admit_;
+  const IngestAuthorizer authorize_;
   SpanSink& sink_;
   IngestMetrics& metrics_;
 };

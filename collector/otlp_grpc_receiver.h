@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "collector/ingest_authorizer.h"
 #include "collector/ingest_metrics.h"
 #include "collector/otlp_validate.h"
 #include "common/span_sink.h"
@@ -28,6 +29,8 @@ struct OtlpGrpcReceiverOptions {
   // Whether a call from this peer (gRPC's "ipv4:1.2.3.4:5678" form) is served; null: every
   // peer. Others get PERMISSION_DENIED.
   std::function<bool(const std::string& peer)> admit;
+  // Ingest authentication (the `authorization` metadata); null: off.
+  IngestAuthorizer authorize;
 };
 
 // The reaction validates, hands the batch to the sink and returns; the RPC finishes when the

@@ -18,7 +18,8 @@ constexpr char kJson[] = "application/json";
 using Encoding = OtlpHttpReceiver::Encoding;
 
 Encoding EncodingOf(std::string_view content_type) {
-  std::string type = absl::AsciiStrToLower(std::string(content_type.substr(0, content_type.find(';'))));
+  std::string type =
+      absl::AsciiStrToLower(std::string(content_type.substr(0, content_type.find(';'))));
   absl::StripAsciiWhitespace(&type);
   if (type == kProtobuf) return Encoding::kProtobuf;
   if (type == kJson) return Encoding::kJson;
@@ -38,9 +39,9 @@ HttpResponse ErrorResponse(Encoding encoding, int http_status, const absl::Statu
   google::rpc::Status body;
   body.set_code(static_cast<int>(status.code()));
   body.set_message(std::string(status.message()));
-  HttpResponse r = Respond(encoding, http_status,
-                           encoding == Encoding::kJson ? RpcStatusToJson(body)
-                                                       : body.SerializeAsString());
+  HttpResponse r =
+      Respond(encoding, http_status,
+              encoding == Encoding::kJson ? RpcStatusToJson(body) : body.SerializeAsString());
   if (http_status == 429 || http_status == 503) {
     r.AddHeader("Retry-After", absl::StrCat(absl::ToInt64Seconds(kRetryAfter)));
   }
@@ -53,9 +54,9 @@ HttpResponse SuccessResponse(Encoding encoding, const ValidationResult& validati
     response.mutable_partial_success()->set_rejected_spans(validation.rejected_spans);
     response.mutable_partial_success()->set_error_message(validation.message);
   }
-  return Respond(encoding, 200,
-                 encoding == Encoding::kJson ? ExportResponseToJson(response)
-                                             : response.SerializeAsString());
+  return Respond(
+      encoding, 200,
+      encoding == Encoding::kJson ? ExportResponseToJson(response) : response.SerializeAsString());
 }
 
 // The body with any Content-Encoding removed.
@@ -112,6 +113,17 @@ void OtlpHttpReceiver::Handle(HttpRequest request, HttpRespond respond) {
                           "\"; use application/x-protobuf or application/json\n")));
     return;
   }
+  if (options_.authorize) {
+    absl::Status allowed =
+        options_.authorize(request.Header("authorization"), request.remote_address);
+    if (!allowed.ok()) {
+      metrics_.Record(kReceiver, 0, 0, 0, "unauthorized", absl::Now() - started);
+      HttpResponse r = ErrorResponse(encoding, HttpStatusFor(allowed), allowed);
+      if (absl::IsUnauthenticated(allowed)) r.AddHeader("WWW-Authenticate", "Bearer");
+      std::move(respond)(std::move(r));
+      return;
+    }
+  }
   auto body = Decompress(request.Header("content-encoding"), std::move(request.body),
                          options_.max_request_bytes);
   absl::StatusOr<std::unique_ptr<ExportRequest>> decoded =
@@ -137,19 +149,19 @@ void OtlpHttpReceiver::Export(Encoding encoding, std::unique_ptr<ExportRequest> 
     std::move(respond)(SuccessResponse(encoding, validation));
     return;
   }
-  sink_.Consume(SpanBatch(std::move(request)), [this, encoding, validation, received, started,
-                                               respond = std::move(respond)](
-                                                  absl::Status status) mutable {
-    if (status.ok()) {
-      metrics_.Record(kReceiver, received, validation.accepted_spans, validation.rejected_spans,
-                      "invalid_span", absl::Now() - started);
-      std::move(respond)(SuccessResponse(encoding, validation));
-      return;
-    }
-    metrics_.Record(kReceiver, received, 0, received, IngestMetrics::ReasonFor(status),
-                    absl::Now() - started);
-    std::move(respond)(ErrorResponse(encoding, HttpStatusFor(status), status));
-  });
+  sink_.Consume(
+      SpanBatch(std::move(request)), [this, encoding, validation, received, started,
+                                      respond = std::move(respond)](absl::Status status) mutable {
+        if (status.ok()) {
+          metrics_.Record(kReceiver, received, validation.accepted_spans, validation.rejected_spans,
+                          "invalid_span", absl::Now() - started);
+          std::move(respond)(SuccessResponse(encoding, validation));
+          return;
+        }
+        metrics_.Record(kReceiver, received, 0, received, IngestMetrics::ReasonFor(status),
+                        absl::Now() - started);
+        std::move(respond)(ErrorResponse(encoding, HttpStatusFor(status), status));
+      });
 }
 
 }  // namespace spanvault

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "collector/ingest_authorizer.h"
 #include "collector/ingest_metrics.h"
 #include "collector/otlp_validate.h"
 #include "common/http.h"
@@ -16,6 +17,8 @@ struct OtlpHttpReceiverOptions {
   // Largest body after decompression; larger gets 413. Default: 16 MiB.
   size_t max_request_bytes = 16 << 20;
   ValidationLimits limits;
+  // Ingest authentication; null: off. Checked before the body is decoded.
+  IngestAuthorizer authorize;
 };
 
 // Accepts application/x-protobuf and application/json bodies, optionally gzip-compressed,

@@ -50,8 +50,10 @@ int64_t TruncateAttributes(size_t limit, otlp::Attributes* attributes) {
 
 int64_t TruncateSpan(size_t limit, otlp::Span* span) {
   int64_t n = TruncateAttributes(limit, span->mutable_attributes());
-  for (auto& event : *span->mutable_events()) n += TruncateAttributes(limit, event.mutable_attributes());
-  for (auto& link : *span->mutable_links()) n += TruncateAttributes(limit, link.mutable_attributes());
+  for (auto& event : *span->mutable_events())
+    n += TruncateAttributes(limit, event.mutable_attributes());
+  for (auto& link : *span->mutable_links())
+    n += TruncateAttributes(limit, link.mutable_attributes());
   return n;
 }
 
@@ -83,8 +85,8 @@ ValidationResult ValidateExportRequest(const ValidationLimits& limits, ExportReq
   auto* all = request->mutable_resource_spans();
   for (int r = 0; r < all->size(); ++r) {
     auto* rs = all->Mutable(r);
-    result.truncated_values +=
-        TruncateAttributes(limits.max_attribute_value_bytes, rs->mutable_resource()->mutable_attributes());
+    result.truncated_values += TruncateAttributes(limits.max_attribute_value_bytes,
+                                                  rs->mutable_resource()->mutable_attributes());
     auto* scopes = rs->mutable_scope_spans();
     for (int s = 0; s < scopes->size(); ++s) {
       FilterSpans(limits, absl::StrCat("resourceSpans[", r, "].scopeSpans[", s, "]"),
@@ -97,7 +99,8 @@ ValidationResult ValidateExportRequest(const ValidationLimits& limits, ExportReq
   }
   if (result.truncated_values > 0) {
     absl::StrAppend(&summary, summary.empty() ? "" : "; ", result.truncated_values,
-                    " attribute value(s) truncated to ", limits.max_attribute_value_bytes, " bytes");
+                    " attribute value(s) truncated to ", limits.max_attribute_value_bytes,
+                    " bytes");
   }
   result.message = summary;
   return result;

@@ -181,6 +181,7 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (auto it = strings.find(key); it != strings.end()) return ReadScalar(value, key, it->second);
   if (key == "insecure_no_auth") return ReadScalar(value, key, &c->insecure_no_auth);
   if (key == "sync_writes") return ReadScalar(value, key, &c->sync_writes);
+  if (key == "ingest_auth") return ReadScalar(value, key, &c->ingest_auth);
   if (key == "testing_no_encryption") return ReadScalar(value, key, &c->testing_no_encryption);
   if (key == "max_request_bytes") return ReadScalar(value, key, &c->max_request_bytes);
   if (key == "max_pending_spans") return ReadScalar(value, key, &c->max_pending_spans);
@@ -244,6 +245,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   app.add_option("--max-request-bytes", flags.max_request_bytes,
                  "largest OTLP request after decompression");
   app.add_flag("--sync-writes", flags.sync_writes, "fsync the WAL before acknowledging");
+  app.add_flag("--ingest-auth", flags.ingest_auth,
+               "OTLP receivers require credentials with the ingest action");
   app.add_option("--encryption-key-file", flags.encryption_key_file,
                  "key file for encryption at rest (mode 0600; see `spanvault keygen`)");
   // Tests only, so not in --help: the plaintext hunt's negative control.
@@ -292,6 +295,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   if (given("--log-level")) config.log_level = flags.log_level;
   if (given("--max-request-bytes")) config.max_request_bytes = flags.max_request_bytes;
   if (given("--sync-writes")) config.sync_writes = flags.sync_writes;
+  if (given("--ingest-auth")) config.ingest_auth = flags.ingest_auth;
   if (given("--encryption-key-file")) config.encryption_key_file = flags.encryption_key_file;
   if (given("--testing-no-encryption")) config.testing_no_encryption = flags.testing_no_encryption;
   if (given("--sink")) config.sink = flags.sink;

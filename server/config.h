@@ -43,6 +43,9 @@ struct ServerConfig {
   std::string ui_dir;
   std::string ports_file;
   bool insecure_no_auth = false;
+  // Require credentials whose roles grant `ingest` on the OTLP receivers (a bearer token in the
+  // exporters' headers). Default: off.
+  bool ingest_auth = false;
   std::string log_level = "info";
 
   // Largest OTLP request accepted, after decompression. Default: 16 MiB.

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "auth/audit_log.h"
 #include "auth/authenticator.h"
@@ -278,6 +279,34 @@ absl::Status Server::StartSampler() {
   return absl::OkStatus();
 }
 
+std::function<absl::Status(std::string_view, const std::string&)> Server::MakeIngestAuthorizer() {
+  if (!config_.ingest_auth) return nullptr;
+  return [this](std::string_view authorization, const std::string& peer) -> absl::Status {
+    AuthRequest request;
+    request.authorization = std::string(authorization);
+    request.remote_address = peer;
+    absl::StatusOr<Principal> caller = authenticator_->Authenticate(request);
+    absl::Status result = caller.status();
+    if (caller.ok() && !caller->access->Allows(Action::kIngest)) {
+      result = absl::PermissionDeniedError(absl::StrCat("permission denied: role(s) \"",
+                                                        absl::StrJoin(caller->roles, "\", \""),
+                                                        "\" lack ingest"));
+    }
+    if (result.ok() || authorization.empty()) return result;
+    AuditRecord record;
+    record.principal = caller.ok() ? caller->subject : "";
+    record.remote_address = peer;
+    record.api = "otlp export";
+    record.action = "ingest";
+    record.allowed = false;
+    record.detail = std::string(result.message());
+    absl::Status written = audit_->Append(std::move(record));
+    if (!written.ok())
+      spdlog::error("cannot write the audit log: {}", std::string(written.message()));
+    return result;
+  };
+}
+
 absl::Status Server::StartReceivers() {
   ingest_metrics_ = std::make_unique<IngestMetrics>(metrics_);
   SpanSink* sink = sampler_ ? static_cast<SpanSink*>(sampler_.get()) : store_.get();
@@ -296,6 +325,7 @@ absl::Status Server::StartReceivers() {
     auto admit = AdmitFor("otlp_grpc");
     if (!admit.ok()) return admit.status();
     options.admit = *std::move(admit);
+    options.authorize = MakeIngestAuthorizer();
     otlp_grpc_ = std::make_unique<OtlpGrpcReceiver>(options, *sink, *ingest_metrics_);
     absl::Status s = otlp_grpc_->Start();
     if (!s.ok()) return s;
@@ -305,6 +335,9 @@ absl::Status Server::StartReceivers() {
   }
   OtlpHttpReceiverOptions http_options;
   http_options.max_request_bytes = config_.max_request_bytes;
+  http_options.authorize = MakeIngestAuthorizer();
+  if (config_.ingest_auth)
+    spdlog::info("ingest authentication on: OTLP exports need the ingest action");
   otlp_http_ = std::make_unique<OtlpHttpReceiver>(http_options, *sink, *ingest_metrics_);
   // The raw body may not exceed the decompressed limit either.
   return StartHttp("otlp_http", config_.otlp_http_addr, config_.max_request_bytes, *otlp_http_);

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -69,6 +70,8 @@ class Server {
   // Who listener `name` serves (config allowed_cidrs): null for everyone, else a check that
   // also audits each refused address. kInvalidArgument naming the listener for a bad block.
   absl::StatusOr<std::function<bool(const std::string&)>> AdmitFor(const std::string& name);
+  // The OTLP receivers' check with --ingest-auth (failed logins audited); null without it.
+  std::function<absl::Status(std::string_view, const std::string&)> MakeIngestAuthorizer();
 
   const ServerConfig config_;
   MetricsRegistry metrics_;
