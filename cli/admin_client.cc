@@ -17,6 +17,7 @@ std::unique_ptr<grpc::ClientContext> AdminClient::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout_)));
+  if (!authorization_.empty()) context->AddMetadata("authorization", authorization_);
   return context;
 }
 
@@ -84,6 +85,16 @@ absl::Status AdminClient::RetireKey(uint32_t id) {
   request.set_key_id(id);
   admin::v1::RetireKeyResponse response;
   return FromGrpc(stub_->RetireKey(Context().get(), request, &response));
+}
+
+absl::Status AdminClient::ExportAudit(
+    const std::function<void(const admin::v1::AuditEntry&)>& visit) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!authorization_.empty()) context->AddMetadata("authorization", authorization_);
+  auto reader = stub_->ExportAudit(context.get(), admin::v1::ExportAuditRequest());
+  admin::v1::AuditEntry entry;
+  while (reader->Read(&entry)) visit(entry);
+  return FromGrpc(reader->Finish());
 }
 
 }  // namespace spanvault::cli

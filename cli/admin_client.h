@@ -2,6 +2,7 @@
 
 // AdminClient: spanvaultctl's connection to spanvault's admin API.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,23 @@ class AdminClient {
   absl::StatusOr<admin::v1::KeyStatusResponse> KeyStatus();
   absl::Status RetireKey(uint32_t id);
 
+  // Sends `authorization` ("Basic ..." / "Bearer ...") as call metadata; "" sends none.
+  void set_authorization(std::string authorization) { authorization_ = std::move(authorization); }
+
+  // Any unary RPC: `Unary(&Stub::ListUsers, request)`.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Unary(grpc::Status (admin::v1::Admin::Stub::*method)(
+                                     grpc::ClientContext*, const Request&, Response*),
+                                 const Request& request) {
+    Response response;
+    absl::Status s = FromGrpc(((*stub_).*method)(Context().get(), request, &response));
+    if (!s.ok()) return s;
+    return response;
+  }
+
+  // ExportAudit: calls `visit` with each record, oldest first, as they arrive.
+  absl::Status ExportAudit(const std::function<void(const admin::v1::AuditEntry&)>& visit);
+
  private:
   // The call's status, with UNAVAILABLE explained as "cannot reach".
   absl::Status FromGrpc(const grpc::Status& status) const;
@@ -39,6 +57,7 @@ class AdminClient {
 
   const std::string server_;
   const absl::Duration timeout_;
+  std::string authorization_;
   std::unique_ptr<admin::v1::Admin::Stub> stub_;
 };
 

@@ -1,19 +1,17 @@
 #include "cli/key_commands.h"
 
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "cli/output.h"
 #include "nlohmann/json.hpp"
 
 namespace spanvault::cli {
 namespace {
-
-int Fail(const absl::Status& status) {
-  std::cerr << "spanvaultctl: " << status.message() << "\n";
-  return 1;
-}
 
 std::string HumanBytes(int64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -115,6 +113,47 @@ int RetireKey(AdminClient& client, uint32_t id) {
   if (!s.ok()) return Fail(s);
   std::cout << absl::StrFormat("key %d retired: removed from the key file\n", id);
   return 0;
+}
+
+void AddKeyCommands(CLI::App& app, CommandContext& context) {
+  struct KeyFlags {
+    bool rewrite_only = false;
+    bool wait = false;
+    bool json = false;
+    uint32_t key_id = 0;
+  };
+  auto flags = std::make_shared<KeyFlags>();
+  // Runs `command` with the connected client.
+  auto with_client = [&context](std::function<int(AdminClient&)> command) {
+    context.run = [&context, command] {
+      auto client = context.client();
+      if (!client.ok()) return Fail(client.status());
+      return command(**client);
+    };
+  };
+  auto* keys = app.add_subcommand("keys", "encryption key rotation (docs/encryption.md)");
+  keys->require_subcommand(1);
+  auto* rotate = keys->add_subcommand(
+      "rotate", "add a new key for new files and rewrite every file under an older key");
+  rotate->add_flag("--rewrite-only", flags->rewrite_only,
+                   "add no key; only rewrite the files under older keys with the newest");
+  rotate->add_flag("--wait", flags->wait, "wait for the rewrite to finish, then show the status");
+  rotate->callback([with_client, flags] {
+    with_client(
+        [flags](AdminClient& c) { return RotateKeys(c, flags->rewrite_only, flags->wait); });
+  });
+  auto* status = keys->add_subcommand("status", "how many files and bytes each key protects");
+  status->add_flag("--json", flags->json, "print JSON (as -o json)");
+  status->callback([with_client, flags, &context] {
+    with_client([flags, &context](AdminClient& c) {
+      return ShowKeyStatus(c, flags->json || context.json);
+    });
+  });
+  auto* retire = keys->add_subcommand("retire", "remove a key that protects nothing any more");
+  retire->add_option("ID", flags->key_id, "the key's id (see keys status)")->required();
+  retire->callback([with_client, flags] {
+    with_client([flags](AdminClient& c) { return RetireKey(c, flags->key_id); });
+  });
 }
 
 }  // namespace spanvault::cli

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 
+#include "CLI/CLI.hpp"
 #include "cli/admin_client.h"
+#include "cli/command.h"
 
 namespace spanvault::cli {
 
@@ -14,5 +16,8 @@ namespace spanvault::cli {
 int RotateKeys(AdminClient& client, bool rewrite_only, bool wait);
 int ShowKeyStatus(AdminClient& client, bool json);
 int RetireKey(AdminClient& client, uint32_t id);
+
+// Adds the `keys` command group to `app`; the parsed command sets `context.run`.
+void AddKeyCommands(CLI::App& app, CommandContext& context);
 
 }  // namespace spanvault::cli

@@ -1,136 +1,122 @@
 // spanvaultctl: the admin command line for spanvault.
 //
-//   spanvaultctl [--server HOST:PORT] sampling add --attr KEY=VALUE --for DURATION [--reason R]
-//   spanvaultctl [--server HOST:PORT] sampling list [--json]
-//   spanvaultctl [--server HOST:PORT] sampling remove ID
-//   spanvaultctl [--server HOST:PORT] keys rotate [--rewrite-only] [--wait]
-//   spanvaultctl [--server HOST:PORT] keys status [--json]
-//   spanvaultctl [--server HOST:PORT] keys retire ID
+//   spanvaultctl [--server HOST:PORT] [credentials] [-o json] COMMAND ...
 //
+//   sampling add|list|remove      runtime sampling rules
+//   keys rotate|status|retire     encryption key rotation
+//   users add|list|remove|passwd|grant|revoke
+//   roles list|show|create|update|delete
+//   tokens create|list|revoke
+//   audit list|verify|export
+//   login, status
+//
+// Credentials (README "spanvaultctl"): --token or $SPANVAULT_TOKEN; or --user (or
+// $SPANVAULT_USER) with the password from $SPANVAULT_PASSWORD or --password-stdin; else the
+// token `spanvaultctl login` stored. Never a password in argv. The server defaults to
+// $SPANVAULT_SERVER, then to the stored login's server, then to 127.0.0.1:14270.
 // Over TLS: --tls-ca CA.pem (and --tls-cert/--tls-key for mutual TLS).
 
+#include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/str_format.h"
-#include "absl/time/time.h"
 #include "cli/admin_client.h"
+#include "cli/audit_commands.h"
 #include "cli/client_tls.h"
+#include "cli/command.h"
+#include "cli/credentials.h"
 #include "cli/key_commands.h"
-#include "common/duration.h"
-#include "nlohmann/json.hpp"
+#include "cli/output.h"
+#include "cli/role_commands.h"
+#include "cli/sampling_commands.h"
+#include "cli/token_commands.h"
+#include "cli/user_commands.h"
 
 namespace spanvault::cli {
 namespace {
 
-std::string FormatTime(uint64_t unix_nano) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                          absl::FromUnixNanos(static_cast<int64_t>(unix_nano)),
-                          absl::UTCTimeZone());
+constexpr char kDefaultServer[] = "127.0.0.1:14270";
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
 }
 
-int Fail(const absl::Status& status) {
-  std::cerr << "spanvaultctl: " << status.message() << "\n";
-  return 1;
-}
-
-int AddRule(AdminClient& client, const std::string& attr, const std::string& duration,
-            const std::string& reason) {
-  size_t eq = attr.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    return Fail(absl::InvalidArgumentError("--attr must be KEY=VALUE, e.g. order_id=A-1001"));
-  }
-  auto nanos = ParseGoDurationNanos(duration);
-  if (!nanos.ok()) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrFormat("--for %s: %s (use a duration such as 30m, 1h, 2h30m)", duration,
-                        std::string(nanos.status().message()))));
-  }
-  auto rule = client.AddSamplingRule(attr.substr(0, eq), attr.substr(eq + 1),
-                                     absl::Nanoseconds(*nanos), reason);
-  if (!rule.ok()) return Fail(rule.status());
-  std::cout << absl::StrFormat("rule %s: keeping every trace with %s=%s until %s\n", rule->id(),
-                               rule->attribute_key(), rule->attribute_value(),
-                               FormatTime(rule->expires_at_unix_nano()));
-  return 0;
-}
-
-int ListRules(AdminClient& client, bool json) {
-  auto rules = client.ListSamplingRules();
-  if (!rules.ok()) return Fail(rules.status());
-  if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : *rules) {
-      out.push_back({{"id", r.id()},
-                     {"attribute", r.attribute_key() + "=" + r.attribute_value()},
-                     {"created_at", FormatTime(r.created_at_unix_nano())},
-                     {"expires_at", FormatTime(r.expires_at_unix_nano())},
-                     {"reason", r.reason()},
-                     {"created_by", r.created_by()}});
-    }
-    std::cout << out.dump(2) << "\n";
-    return 0;
-  }
-  std::cout << absl::StrFormat("%-14s %-32s %-22s %s\n", "ID", "ATTRIBUTE", "EXPIRES", "REASON");
-  for (const auto& r : *rules) {
-    std::cout << absl::StrFormat("%-14s %-32s %-22s %s\n", r.id(),
-                                 r.attribute_key() + "=" + r.attribute_value(),
-                                 FormatTime(r.expires_at_unix_nano()), r.reason());
-  }
-  return 0;
+// Fills in what the flags left open from the environment and the stored login.
+void ApplyDefaults(CommandContext& context, const std::optional<StoredCredentials>& stored) {
+  if (context.credentials.token.empty()) context.credentials.token = Env("SPANVAULT_TOKEN");
+  if (context.credentials.user.empty()) context.credentials.user = Env("SPANVAULT_USER");
+  context.credentials.env_password = Env("SPANVAULT_PASSWORD");
+  if (context.server.empty()) context.server = Env("SPANVAULT_SERVER");
+  if (context.server.empty() && stored.has_value()) context.server = stored->server;
+  if (context.server.empty()) context.server = kDefaultServer;
 }
 
 int Run(int argc, char** argv) {
   CLI::App app{"spanvaultctl: manage a running spanvault through its admin API"};
-  std::string server = "127.0.0.1:14270";
-  app.add_option("--server", server, "admin API address (spanvault --admin-grpc-addr)")
-      ->capture_default_str();
+  CommandContext context;
+  app.add_option("--server", context.server,
+                 "admin API address (spanvault --admin-grpc-addr; default $SPANVAULT_SERVER, "
+                 "else 127.0.0.1:14270)");
   ClientTls tls;
   app.add_option("--tls-ca", tls.ca_file, "verify the server's TLS certificate with these CAs");
   app.add_option("--tls-cert", tls.cert_file, "client certificate (PEM), for mutual TLS");
   app.add_option("--tls-key", tls.key_file, "the client certificate's private key (PEM)");
+  app.add_option("--token", context.credentials.token, "API token (default $SPANVAULT_TOKEN)");
+  app.add_option("--user", context.credentials.user,
+                 "user name (default $SPANVAULT_USER); password from $SPANVAULT_PASSWORD");
+  app.add_flag("--password-stdin", context.credentials.password_stdin,
+               "read the --user password from the first line of stdin");
+  std::string output = "table";
+  app.add_option("-o,--output", output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
   app.require_subcommand(1);
-  auto* sampling = app.add_subcommand("sampling", "runtime sampling rules");
-  sampling->require_subcommand(1);
-  std::string attr, duration, reason, id;
-  bool json = false;
-  auto* add = sampling->add_subcommand("add", "keep every trace with an attribute for a while");
-  add->add_option("--attr", attr, "KEY=VALUE, e.g. order_id=A-1001")->required();
-  add->add_option("--for", duration, "how long, e.g. 1h")->required();
-  add->add_option("--reason", reason, "why, for the audit trail and the next engineer");
-  auto* list = sampling->add_subcommand("list", "the rules in force");
-  list->add_flag("--json", json, "print JSON");
-  auto* remove = sampling->add_subcommand("remove", "remove a rule before it expires");
-  remove->add_option("ID", id, "the rule's id (see list)")->required();
-  auto* keys = app.add_subcommand("keys", "encryption key rotation (docs/encryption.md)");
-  keys->require_subcommand(1);
-  bool rewrite_only = false;
-  bool wait = false;
-  uint32_t key_id = 0;
-  auto* rotate = keys->add_subcommand(
-      "rotate", "add a new key for new files and rewrite every file under an older key");
-  rotate->add_flag("--rewrite-only", rewrite_only,
-                   "add no key; only rewrite the files under older keys with the newest");
-  rotate->add_flag("--wait", wait, "wait for the rewrite to finish, then show the status");
-  auto* status = keys->add_subcommand("status", "how many files and bytes each key protects");
-  status->add_flag("--json", json, "print JSON");
-  auto* retire = keys->add_subcommand("retire", "remove a key that protects nothing any more");
-  retire->add_option("ID", key_id, "the key's id (see keys status)")->required();
+  AddSamplingCommands(app, context);
+  AddKeyCommands(app, context);
+  AddUserCommands(app, context);
+  AddRoleCommands(app, context);
+  AddTokenCommands(app, context);
+  AddAuditCommands(app, context);
   CLI11_PARSE(app, argc, argv);
 
-  auto credentials = ChannelCredentials(tls);
-  if (!credentials.ok()) return Fail(credentials.status());
-  AdminClient client(server, *credentials, absl::Seconds(10));
-  if (rotate->parsed()) return RotateKeys(client, rewrite_only, wait);
-  if (status->parsed()) return ShowKeyStatus(client, json);
-  if (retire->parsed()) return RetireKey(client, key_id);
-  if (add->parsed()) return AddRule(client, attr, duration, reason);
-  if (list->parsed()) return ListRules(client, json);
-  absl::Status s = client.RemoveSamplingRule(id);
-  if (!s.ok()) return Fail(s);
-  std::cout << "rule " << id << " removed\n";
-  return 0;
+  context.json = output == "json";
+  context.credentials_path = DefaultCredentialsPath();
+  std::optional<StoredCredentials> stored;
+  if (!context.credentials_path.empty()) {
+    auto loaded = LoadCredentials(context.credentials_path);
+    if (!loaded.ok()) return Fail(loaded.status());
+    stored = *loaded;
+  }
+  const bool server_given = !context.server.empty() || !Env("SPANVAULT_SERVER").empty();
+  ApplyDefaults(context, stored);
+  // A stored token is only sent to the server it was made by.
+  if (server_given && stored.has_value() && stored->server != context.server) stored.reset();
+  std::optional<std::string> password;
+  context.read_stdin = [&password]() -> absl::StatusOr<std::string> {
+    if (!password.has_value()) {
+      auto line = ReadPasswordLine(std::cin);
+      if (!line.ok()) return line.status();
+      password = *line;
+    }
+    return *password;
+  };
+  std::unique_ptr<AdminClient> client;
+  context.client = [&]() -> absl::StatusOr<AdminClient*> {
+    if (client) return client.get();
+    auto authorization = ResolveAuthorization(context.credentials, stored, context.read_stdin);
+    if (!authorization.ok()) return authorization.status();
+    auto credentials = ChannelCredentials(tls);
+    if (!credentials.ok()) return credentials.status();
+    client = std::make_unique<AdminClient>(context.server, *credentials, absl::Seconds(10));
+    client->set_authorization(std::move(*authorization));
+    return client.get();
+  };
+  if (!context.run) return Fail(absl::InvalidArgumentError("no command given"));
+  return context.run();
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 // AdminGrpcService: spanvault.admin.v1.Admin, the API spanvaultctl talks to.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,13 +15,20 @@
 
 namespace spanvault {
 
-// Serves the admin API on its own listener (localhost by default). It has no authentication
-// yet: that arrives with access control, so keep the listener on a trusted interface.
-// Thread-safe.
+class AuditLog;
+class Authenticator;
+class IdentityStore;
+
+// Serves the admin API on its own listener (localhost by default). Every call is authenticated
+// (the "authorization" metadata, as on the query API), authorized against the admin action it
+// needs and written to the audit log (server/admin_auth.h). Thread-safe.
 class AdminGrpcServer {
  public:
-  // `rules` and `keys` must outlive the server; `keys` is null when the store is not encrypted.
-  AdminGrpcServer(std::string address, sampling::RuleSet& rules, EncryptionKeyAdmin* keys);
+  // Every reference and pointer must outlive the server. `keys` is null when the store is not
+  // encrypted. --insecure-no-auth does not apply here: admin calls always authenticate.
+  AdminGrpcServer(std::string address, sampling::RuleSet& rules, EncryptionKeyAdmin* keys,
+                  Authenticator& authenticator, AuditLog& audit, IdentityStore& identities,
+                  std::function<bool(const std::string& peer)> admit = nullptr);
   ~AdminGrpcServer();
 
   // Binds and starts with `credentials` (GrpcServerCredentials in common/tls.h).
@@ -30,10 +38,8 @@ class AdminGrpcServer {
   void Shutdown(absl::Duration grace);
 
  private:
-  class Service;
-
   const std::string address_;
-  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string bound_;
 };

@@ -31,7 +31,8 @@ function newServer(name, options = {}) {
 // Runs spanvaultctl against `server`; resolves with { code, stdout, stderr }.
 function ctl(server, ...args) {
   return new Promise((resolve) => {
-    execFile(ctlPath(), ['--server', server.adminGrpcAddress, ...args], { timeout: 30000 },
+    execFile(ctlPath(), ['--server', server.adminGrpcAddress, ...args],
+             { timeout: 30000, env: server.ctlEnv() },
              (err, stdout, stderr) => {
                const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
                resolve({ code, stdout, stderr });

@@ -98,7 +98,9 @@ async function addRule(attr, duration, reason) {
 
 test('a rule keeps a trace the policies would drop, until it expires', async () => {
   const addedAt = Date.now();
-  const id = await addRule('order_id=RULE-1', '5s', 'lost order RULE-1');
+  // Long enough that the decision below falls inside it even on a loaded machine (decisions
+  // come within decision_wait, 2 s, of the export), short enough to wait for its expiry.
+  const id = await addRule('order_id=RULE-1', '15s', 'lost order RULE-1');
   const rules = await sv.listRules(server);
   assert.equal(rules.length, 1, JSON.stringify(rules));
   const [rule] = rules;
@@ -106,10 +108,10 @@ test('a rule keeps a trace the policies would drop, until it expires', async () 
   assert.equal(rule.attribute, 'order_id=RULE-1');
   assert.equal(rule.reason, 'lost order RULE-1');
   assert.equal(typeof rule.created_by, 'string');
-  // The expiry is 5 s after the rule was added (the listing has whole seconds).
+  // The expiry is 15 s after the rule was added (the listing has whole seconds).
   const expires = Date.parse(rule.expires_at);
   const created = Date.parse(rule.created_at);
-  assert.equal(expires - created, 5000, `created_at ${rule.created_at}, expires_at ${rule.expires_at}`);
+  assert.equal(expires - created, 15000, `created_at ${rule.created_at}, expires_at ${rule.expires_at}`);
   assert.ok(created >= Math.floor(addedAt / 1000) * 1000 - 1000 && created <= Date.now(), `created_at ${rule.created_at}`);
 
   // While it applies: RULE-1 is kept by the rule, another order is dropped.

@@ -143,7 +143,8 @@ test('the exporters send over TLS, the Jaeger API answers over TLS, plaintext is
                        /self.signed|unable to verify|certificate/);
 
   // spanvaultctl: TLS with --tls-ca; refused without it.
-  const ctl = (...args) => run(ctlPath(), ['--server', server.adminGrpcAddress, ...args]);
+  const ctl = (...args) => run(ctlPath(), ['--server', server.adminGrpcAddress, ...args],
+                               { env: server.ctlEnv() });
   const listed = await ctl('--tls-ca', pki.caCert, 'sampling', 'list');
   assert.match(listed.stdout, /ID\s+ATTRIBUTE/);
   await assert.rejects(ctl('sampling', 'list'), /cannot reach/);
@@ -173,7 +174,7 @@ test('mutual TLS: only clients with a certificate from the client CA get in', as
 
   // spanvaultctl with and without its client certificate.
   const ctl = (...args) => run(ctlPath(), [
-    '--server', server.adminGrpcAddress, '--tls-ca', pki.caCert, ...args]);
+    '--server', server.adminGrpcAddress, '--tls-ca', pki.caCert, ...args], { env: server.ctlEnv() });
   await ctl('--tls-cert', clientCert.cert, '--tls-key', clientCert.key, 'sampling', 'list');
   await assert.rejects(ctl('sampling', 'list'), /cannot reach/);
 });

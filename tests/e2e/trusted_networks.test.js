@@ -12,6 +12,7 @@ const { SpanvaultServer } = require('./lib/server');
 const { request } = require('./lib/http');
 const { waitFor } = require('./lib/wait');
 const otel = require('./lib/otel');
+const sv = require('./lib/sampling');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spanvault-cidrs-'));
 const servers = [];
@@ -29,6 +30,7 @@ async function serverAllowing(name, block) {
     `  query_http: [${block}]`,
     `  otlp_http: [${block}]`,
     `  otlp_grpc: [${block}]`,
+    `  admin_grpc: [${block}]`,
     '',
   ].join('\n'));
   const s = new SpanvaultServer({ name, args: ['--config', config] });
@@ -52,7 +54,11 @@ test('a client outside allowed_cidrs is refused on every listener that has them'
                                            trace.spans);
   assert.equal(result.code, otel.ExportResultCode.FAILED);
   assert.match(String(result.error && result.error.message), /allowed_cidrs|PERMISSION_DENIED|7/);
-  // The admin listener has no list: it still answers.
+  // The admin API refuses before it looks at credentials.
+  const ctl = await sv.ctl(s, 'sampling', 'list');
+  assert.equal(ctl.code, 1);
+  assert.match(ctl.stderr, /allowed_cidrs/);
+  // The admin HTTP listener has no list: it still answers.
   assert.equal((await request(`${s.adminUrl}/healthz`)).status, 200);
   await waitFor(() => /query_http: refused a connection from 127\.0\.0\.1/.test(s.output()),
                 { what: 'the refusal in the log' });
@@ -62,6 +68,7 @@ test('with the client\'s range allowed the same requests pass', async () => {
   const s = await serverAllowing('cidrs-open', '127.0.0.0/8');
   const trace = otel.buildSimpleTrace({ service: 'cidr-svc', baseNs: otel.baseTimeNs(1000) });
   await otel.exportSpans(otel.createExporter(s, 'grpc'), trace.spans);
+  assert.equal((await sv.ctl(s, 'sampling', 'list')).code, 0);
   await waitFor(async () => (await request(`${s.queryUrl}/api/traces/${trace.traceId}`)).status === 200,
                 { what: 'the trace through the allowed listeners' });
 });

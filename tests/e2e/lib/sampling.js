@@ -247,7 +247,8 @@ async function waitForDecisions(server, decided, { timeoutMs = 60000 } = {}) {
 // Runs `spanvaultctl --server <admin grpc> ...args`; resolves {code, stdout, stderr}.
 function ctl(server, ...args) {
   return new Promise((resolve) => {
-    execFile(ctlPath(), ['--server', server.adminGrpcAddress, ...args], { timeout: 30000 },
+    execFile(ctlPath(), ['--server', server.adminGrpcAddress, ...args],
+             { timeout: 30000, env: server.ctlEnv() },
              (err, stdout, stderr) => {
                const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
                resolve({ code, stdout, stderr, signal: err && err.signal });

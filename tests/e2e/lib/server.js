@@ -169,6 +169,24 @@ class SpanvaultServer {
     return { username: 'admin', password: this.adminPassword };
   }
 
+  // The environment for spanvaultctl as the admin: SPANVAULT_USER and SPANVAULT_PASSWORD
+  // (never a password in argv), and a config directory of this server's own, so that no
+  // `spanvaultctl login` of the machine's user is picked up. `extra` overrides (a key set to
+  // undefined is removed).
+  ctlEnv(extra = {}) {
+    const env = { ...process.env };
+    for (const key of ['SPANVAULT_TOKEN', 'SPANVAULT_USER', 'SPANVAULT_PASSWORD', 'SPANVAULT_SERVER']) {
+      delete env[key];
+    }
+    Object.assign(env, {
+      XDG_CONFIG_HOME: path.join(this.rootDir, 'ctl-config'),
+      SPANVAULT_USER: 'admin',
+      SPANVAULT_PASSWORD: this.credentials.password,
+    }, extra);
+    for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
+    return env;
+  }
+
   portsOrThrow() {
     if (!this.ports) throw new Error(`${this.name} is not started`);
     return this.ports;
