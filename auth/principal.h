@@ -31,4 +31,8 @@ struct Principal {
   }
 };
 
+// What a caller without `action` is told: "permission denied: role(s) "support" lack
+// admin:users", or "permission denied: no role grants admin:users" without roles.
+std::string PermissionDeniedMessage(const Principal& caller, Action action);
+
 }  // namespace spanvault

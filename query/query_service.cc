@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
 #include "query/trace_filter.h"
@@ -16,12 +15,7 @@ absl::Status CheckCanRead(const Principal& caller) {
   if (caller.access != nullptr && caller.access->Allows(Action::kTracesRead)) {
     return absl::OkStatus();
   }
-  std::string action(ActionName(Action::kTracesRead));
-  if (caller.roles.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat("permission denied: no role grants ", action));
-  }
-  return absl::PermissionDeniedError(absl::StrCat(
-      "permission denied: role(s) \"", absl::StrJoin(caller.roles, "\", \""), "\" lack ", action));
+  return absl::PermissionDeniedError(PermissionDeniedMessage(caller, Action::kTracesRead));
 }
 
 // What a missing trace answers, so a hidden one answers the same.

@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/wire_status.h"
 #include "spdlog/spdlog.h"
 
@@ -23,17 +22,6 @@ std::string Scheme(const std::string& authorization) {
 }
 
 }  // namespace
-
-std::string PermissionDeniedMessage(const Principal& caller, Action action) {
-  if (caller.roles.empty()) {
-    return absl::StrCat("permission denied: no role grants ", std::string(ActionName(action)));
-  }
-  std::string roles = absl::StrJoin(caller.roles, ", ", [](std::string* out, const std::string& r) {
-    absl::StrAppend(out, "\"", r, "\"");
-  });
-  return absl::StrCat("permission denied: role(s) ", roles, " lack ",
-                      std::string(ActionName(action)));
-}
 
 absl::StatusOr<Principal> AdminAuth::Authenticate(grpc::ServerContext& context) {
   AuthRequest request;

@@ -27,9 +27,6 @@ struct AdminCall {
   nlohmann::json params = nlohmann::json::object();
 };
 
-// "permission denied: role(s) "support" lack admin:users".
-std::string PermissionDeniedMessage(const Principal& caller, Action action);
-
 // Thread-safe. Admin calls always authenticate: --insecure-no-auth covers only the query API
 // and UI.
 class AdminAuth {

@@ -8,7 +8,6 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "auth/audit_log.h"
 #include "auth/authenticator.h"
@@ -288,9 +287,7 @@ std::function<absl::Status(std::string_view, const std::string&)> Server::MakeIn
     absl::StatusOr<Principal> caller = authenticator_->Authenticate(request);
     absl::Status result = caller.status();
     if (caller.ok() && !caller->access->Allows(Action::kIngest)) {
-      result = absl::PermissionDeniedError(absl::StrCat("permission denied: role(s) \"",
-                                                        absl::StrJoin(caller->roles, "\", \""),
-                                                        "\" lack ingest"));
+      result = absl::PermissionDeniedError(PermissionDeniedMessage(*caller, Action::kIngest));
     }
     if (result.ok() || authorization.empty()) return result;
     AuditRecord record;

@@ -1,11 +1,11 @@
-#include "server/admin_auth.h"
+#include "auth/principal.h"
 
 #include "gtest/gtest.h"
 
 namespace spanvault {
 namespace {
 
-TEST(AdminAuthTest, PermissionDeniedNamesTheRolesAndTheMissingAction) {
+TEST(PrincipalTest, PermissionDeniedNamesTheRolesAndTheMissingAction) {
   Principal support;
   support.roles = {"support"};
   EXPECT_EQ(PermissionDeniedMessage(support, Action::kAdminUsers),
