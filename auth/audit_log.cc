@@ -1,9 +1,11 @@
 #include "auth/audit_log.h"
 
 #include <deque>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "auth/cidr.h"
 #include "common/secret.h"
 #include "nlohmann/json.hpp"
 
@@ -95,7 +97,46 @@ absl::Status AuditLog::Load() {
 }
 
 absl::Status AuditLog::Append(AuditRecord record) {
-  absl::MutexLock lock(&mu_);
+  absl::Status s;
+  {
+    absl::MutexLock lock(&mu_);
+    s = AppendLocked(std::move(record));
+  }
+  if (s.ok()) return s;
+  if (on_write_error_) on_write_error_(s);
+  return absl::UnavailableError(
+      absl::StrCat("the audit log cannot be written, so the call is refused; try again later (",
+                   s.message(), ")"));
+}
+
+absl::Status AuditLog::AppendRefusal(AuditRecord record) {
+  constexpr size_t kMaxAddresses = 10'000;
+  const absl::Time now = clock_.Now();
+  const std::string address = HostOf(record.remote_address);
+  uint64_t left_out = 0;
+  {
+    absl::MutexLock lock(&refusals_mu_);
+    if (refusals_.size() >= kMaxAddresses && !refusals_.contains(address)) refusals_.clear();
+    RefusalWindow& window = refusals_[address];
+    if (now - window.start >= absl::Minutes(1)) {
+      window.start = now;
+      window.recorded = 0;
+    }
+    if (window.recorded >= kRefusalsPerMinute) {
+      ++window.left_out;
+      return absl::OkStatus();
+    }
+    ++window.recorded;
+    left_out = std::exchange(window.left_out, 0);
+  }
+  if (left_out > 0) {
+    absl::StrAppend(&record.detail, " (", left_out, " earlier refusals from ", address,
+                    " left out of the log)");
+  }
+  return Append(std::move(record));
+}
+
+absl::Status AuditLog::AppendLocked(AuditRecord record) {
   if (last_hash_.empty()) return absl::FailedPreconditionError("the audit log is not loaded");
   record.seq = last_seq_ + 1;
   record.time = clock_.Now();

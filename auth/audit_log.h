@@ -10,11 +10,13 @@
 // encryption key for that). Export the log to a SIEM for an off-box copy.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -67,8 +69,19 @@ class AuditLog {
 
   // Reads the head of the chain. Call once before Append.
   absl::Status Load() ABSL_LOCKS_EXCLUDED(mu_);
-  // Sets seq, time and the hashes, and writes the record durably.
+  // Sets seq, time and the hashes, and writes the record durably. kUnavailable ("the audit log
+  // cannot be written ...") when it cannot: callers refuse the call the record is about.
   absl::Status Append(AuditRecord record) ABSL_LOCKS_EXCLUDED(mu_);
+  // Appends a refusal that happened before anyone authenticated (a failed login, a refused
+  // connection): at most kRefusalsPerMinute records a minute per remote address, so a
+  // misbehaving or hostile client cannot flood the log. The next record written for that
+  // address says in its detail how many were left out. OK when the record is left out.
+  static constexpr int kRefusalsPerMinute = 60;
+  absl::Status AppendRefusal(AuditRecord record) ABSL_LOCKS_EXCLUDED(refusals_mu_);
+  // Called with the cause each time Append fails (the server logs it). Set before use.
+  void set_on_write_error(std::function<void(const absl::Status&)> on_write_error) {
+    on_write_error_ = std::move(on_write_error);
+  }
   // The newest `filter.limit` matching records, oldest first.
   absl::StatusOr<std::vector<AuditRecord>> List(const AuditFilter& filter);
   // Every record in order, for export (`visit` may stop early by returning false).
@@ -80,10 +93,21 @@ class AuditLog {
   static std::string ToJson(const AuditRecord& record);
 
  private:
+  absl::Status AppendLocked(AuditRecord record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Scan(const std::function<bool(const AuditRecord&, const std::string&)>& visit);
 
   KvStore& kv_;
   const Clock& clock_;
+  std::function<void(const absl::Status&)> on_write_error_;
+
+  struct RefusalWindow {
+    absl::Time start;
+    int recorded = 0;
+    uint64_t left_out = 0;
+  };
+  absl::Mutex refusals_mu_;
+  // Per remote address (without port); bounded (cleared when it holds too many addresses).
+  absl::flat_hash_map<std::string, RefusalWindow> refusals_ ABSL_GUARDED_BY(refusals_mu_);
   absl::Mutex mu_;
   uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_hash_ ABSL_GUARDED_BY(mu_);

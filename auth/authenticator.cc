@@ -31,13 +31,41 @@ bool HasControlOrSpace(std::string_view text) {
 // The throttle key of the source address: the address without port, so that changing the
 // source port does not start a fresh count.
 std::string AddressKey(std::string_view remote_address) {
-  std::optional<IpAddress> address = ParseRemoteAddress(remote_address);
-  if (!address.has_value()) return absl::StrCat("addr:", std::string(remote_address));
-  return absl::StrCat("addr:", HexEncode(std::string_view(
-                                   reinterpret_cast<const char*>(address->bytes.data()), 16)));
+  return absl::StrCat("addr:", HostOf(remote_address));
 }
 
 }  // namespace
+
+Claim ClaimedIdentity(const AuthRequest& request) {
+  constexpr size_t kMaxClaimBytes = 256;
+  Claim claim;
+  if (!request.authorization.empty()) {
+    std::string_view header = request.authorization;
+    const size_t space = std::min(header.find(' '), header.size());
+    claim.scheme = std::string(header.substr(0, std::min(space, kMaxClaimBytes)));
+    std::string_view credentials = header.substr(space);
+    credentials.remove_prefix(std::min(credentials.find_first_not_of(' '), credentials.size()));
+    if (EqualsIgnoreCase(claim.scheme, "Basic")) {
+      std::optional<std::string> decoded = Base64Decode(credentials);
+      if (decoded.has_value()) {
+        const size_t colon = decoded->find(':');
+        if (colon != std::string::npos)
+          claim.name = decoded->substr(0, std::min(colon, kMaxClaimBytes));
+        Wipe(*decoded);
+      }
+    } else if (std::optional<PresentedToken> token = ParseApiToken(credentials)) {
+      claim.name = token->id;
+      Wipe(token->secret);
+    }
+  } else if (request.proxy_user.has_value()) {
+    claim.scheme = "proxy headers";
+    claim.name = request.proxy_user->substr(0, kMaxClaimBytes);
+  } else if (!request.tls_peer_names.empty()) {
+    claim.scheme = "client certificate";
+    claim.name = request.tls_peer_names.front().substr(0, kMaxClaimBytes);
+  }
+  return claim;
+}
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(AuthenticatorOptions options,
                                                                      IdentityStore& identities,

@@ -34,6 +34,18 @@ struct AuthRequest {
   std::vector<std::string> tls_peer_names;
 };
 
+// What a request claims to be, for the audit record of a refused login. Never a secret.
+struct Claim {
+  // "Basic", "Bearer" (as the client spelled it), "proxy headers", "client certificate", or ""
+  // when the request presents nothing.
+  std::string scheme;
+  // The Basic user name, the API token's id, the proxy user or the first certificate name
+  // (at most 256 bytes); empty for a JWT (its claims are unverified) and for unreadable
+  // credentials.
+  std::string name;
+};
+Claim ClaimedIdentity(const AuthRequest& request);
+
 struct ProxyAuthOptions {
   // Header names for the server to read into AuthRequest (default X-Forwarded-User and
   // X-Forwarded-Groups; groups are comma-separated).

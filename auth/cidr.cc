@@ -67,6 +67,16 @@ std::optional<IpAddress> ParseRemoteAddress(std::string_view text) {
   return ParseBareAddress(bare);
 }
 
+std::string HostOf(std::string_view remote_address) {
+  std::optional<IpAddress> address = ParseRemoteAddress(remote_address);
+  if (!address.has_value()) return std::string(remote_address);
+  char text[INET6_ADDRSTRLEN] = {};
+  const bool ok = address->is_v4
+                      ? inet_ntop(AF_INET, address->bytes.data() + 12, text, sizeof text) != nullptr
+                      : inet_ntop(AF_INET6, address->bytes.data(), text, sizeof text) != nullptr;
+  return ok ? std::string(text) : std::string(remote_address);
+}
+
 absl::StatusOr<CidrBlock> CidrBlock::Parse(std::string_view text) {
   const size_t slash = text.find('/');
   std::optional<IpAddress> address = ParseBareAddress(text.substr(0, slash));

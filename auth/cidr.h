@@ -27,6 +27,10 @@ struct IpAddress {
 // ("ipv6:%5B::1%5D:5000"). nullopt for anything else (e.g. "unix:/tmp/s").
 std::optional<IpAddress> ParseRemoteAddress(std::string_view text);
 
+// The address in `remote_address` as text without port, zone or prefix ("10.0.0.5", "::1"),
+// the same for every spelling of one address; `remote_address` itself when it does not parse.
+std::string HostOf(std::string_view remote_address);
+
 // One block. Immutable.
 class CidrBlock {
  public:

@@ -71,6 +71,21 @@ absl::StatusOr<std::vector<T>> DecodeAll(
   return out;
 }
 
+// Whether some enabled user in `users` holds roles (looked up in `roles`) granting both
+// admin:users and admin:roles.
+bool SomeoneAdministers(const std::vector<User>& users, const std::map<std::string, Role>& roles) {
+  for (const User& user : users) {
+    if (user.disabled) continue;
+    std::vector<Role> held;
+    for (const std::string& name : user.roles) {
+      if (auto it = roles.find(name); it != roles.end()) held.push_back(it->second);
+    }
+    auto policy = AccessPolicy::FromRoles(std::move(held));
+    if (policy->Allows(Action::kAdminUsers) && policy->Allows(Action::kAdminRoles)) return true;
+  }
+  return false;
+}
+
 bool Holds(const std::vector<std::string>& roles, const std::string& role) {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
@@ -203,17 +218,17 @@ absl::Status IdentityStore::SetUserPassword(const std::string& name, std::string
 absl::Status IdentityStore::SetUserRoles(const std::string& name, std::vector<std::string> roles) {
   absl::MutexLock lock(&mutation_mu_);
   SV_RETURN_IF_ERROR(CheckRolesExist(roles));
-  return ModifyUserLocked(name, [&](User& user) {
+  return ModifyUserLocked(name, [&](User& user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutation_mu_) {
     user.roles = std::move(roles);
-    return absl::OkStatus();
+    return CheckAdministratorRemainsLocked({name, user, std::nullopt});
   });
 }
 
 absl::Status IdentityStore::SetUserDisabled(const std::string& name, bool disabled) {
   absl::MutexLock lock(&mutation_mu_);
-  return ModifyUserLocked(name, [&](User& user) {
+  return ModifyUserLocked(name, [&](User& user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutation_mu_) {
     user.disabled = disabled;
-    return absl::OkStatus();
+    return CheckAdministratorRemainsLocked({name, user, std::nullopt});
   });
 }
 
@@ -221,7 +236,27 @@ absl::Status IdentityStore::DeleteUser(const std::string& name) {
   absl::MutexLock lock(&mutation_mu_);
   SV_ASSIGN_OR_RETURN(std::optional<User> user, ReadUser(name));
   if (!user.has_value()) return absl::NotFoundError(absl::StrCat("no user \"", name, "\""));
+  SV_RETURN_IF_ERROR(CheckAdministratorRemainsLocked({name, std::nullopt, std::nullopt}));
   return kv_.Write({{}, {kUserPrefix + name}});
+}
+
+absl::Status IdentityStore::CheckAdministratorRemainsLocked(const Change& change) {
+  SV_ASSIGN_OR_RETURN(std::vector<User> users, ListUsers());
+  std::map<std::string, Role> roles;
+  {
+    absl::MutexLock lock(&cache_mu_);
+    roles = roles_;
+  }
+  if (!SomeoneAdministers(users, roles)) return absl::OkStatus();  // nothing to keep
+  if (!change.user_name.empty()) {
+    std::erase_if(users, [&](const User& u) { return u.name == change.user_name; });
+    if (change.user.has_value()) users.push_back(*change.user);
+  }
+  if (change.role.has_value()) roles[change.role->name] = *change.role;
+  if (SomeoneAdministers(users, roles)) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "this would leave no enabled user who can administer users and roles (admin:users and "
+      "admin:roles); give another user the admin role first");
 }
 
 absl::StatusOr<User> IdentityStore::CheckPassword(const std::string& name,
@@ -322,6 +357,7 @@ absl::Status IdentityStore::UpdateRole(Role role) {
   absl::MutexLock lock(&mutation_mu_);
   SV_ASSIGN_OR_RETURN(Role existing, GetRole(role.name));
   role.builtin = existing.builtin;
+  SV_RETURN_IF_ERROR(CheckAdministratorRemainsLocked({"", std::nullopt, role}));
   return PutRoleLocked(std::move(role));
 }
 

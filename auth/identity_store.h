@@ -52,7 +52,10 @@ class IdentityStore {
   absl::StatusOr<std::optional<std::string>> Bootstrap();
 
   // Users. kInvalidArgument naming the field for a bad name, a password outside 8..1024 bytes
-  // or an unknown role; kAlreadyExists / kNotFound for the name.
+  // or an unknown role; kAlreadyExists / kNotFound for the name. kFailedPrecondition for a
+  // change that would leave no enabled user able to administer users and roles (the last
+  // administrator cannot be deleted, disabled or lose that role; nor can UpdateRole take the
+  // actions from the role only they hold).
   absl::Status CreateUser(const std::string& name, std::string_view password,
                           std::vector<std::string> roles);
   absl::StatusOr<User> GetUser(const std::string& name);
@@ -118,6 +121,17 @@ class IdentityStore {
   absl::Status CheckRoleUnusedLocked(const std::string& name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutation_mu_);
   absl::Status PutRoleLocked(Role role) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutation_mu_);
+  // kFailedPrecondition when the change would leave no enabled user whose roles grant
+  // admin:users and admin:roles (while there is one now). `user` replaces the stored user named
+  // `user_name` (nullopt: that user is removed; empty `user_name`: no user changes), and
+  // `role` the stored role of its name.
+  struct Change {
+    std::string user_name;
+    std::optional<User> user;
+    std::optional<Role> role;
+  };
+  absl::Status CheckAdministratorRemainsLocked(const Change& change)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutation_mu_) ABSL_LOCKS_EXCLUDED(cache_mu_);
   void RehashIfWeak(const User& user, std::string_view password);
 
   KvStore& kv_;

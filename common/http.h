@@ -18,8 +18,11 @@ struct HttpRequest {
   std::string path;    // percent-decoding is left to the handler
   std::string query;   // the part after '?', without it
   std::vector<std::pair<std::string, std::string>> headers;  // names in lowercase
-  std::string body;    // already de-chunked; never larger than the server's body limit
+  std::string body;  // already de-chunked; never larger than the server's body limit
   std::string remote_address;
+  // The verified client certificate's names over mutual TLS (subject DN in RFC 2253 form,
+  // "CN=<common name>", subject alternative names); empty otherwise.
+  std::vector<std::string> tls_peer_names;
 
   // The first value of header `name` (lowercase), or "" when absent.
   std::string_view Header(std::string_view name) const;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "auth/audit_records.h"
 #include "nlohmann/json.hpp"
 #include "query/trace_filter.h"
 
@@ -54,23 +55,14 @@ absl::StatusOr<T> QueryService::Audited(const Principal& caller, std::string_vie
                                         std::string params_json, absl::Time started,
                                         absl::StatusOr<T> result) {
   if (audit_ == nullptr) return result;
-  AuditRecord record;
-  record.principal = caller.subject;
-  record.roles = caller.roles;
-  record.remote_address = caller.remote_address;
-  record.api = caller.api.empty() ? std::string(method)
-                                  : absl::StrCat(caller.api, " (", std::string(method), ")");
+  AuditRecord record = RecordOf(caller, method);
   record.action = std::string(ActionName(Action::kTracesRead));
   record.params = std::move(params_json);
   record.allowed = !absl::IsPermissionDenied(result.status());
   if (!result.ok()) record.detail = std::string(result.status().message());
   if (result.ok()) record.result_count = CountOf(*result);
   record.latency = absl::Now() - started;
-  absl::Status written = audit_->Append(std::move(record));
-  if (!written.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the audit log cannot be written, so no query is answered: ", written.message()));
-  }
+  if (absl::Status written = audit_->Append(std::move(record)); !written.ok()) return written;
   return result;
 }
 

@@ -38,7 +38,7 @@ class AdminAuth {
             std::function<bool(const std::string& peer)> admit = nullptr)
       : authenticator_(authenticator), audit_(audit), admit_(std::move(admit)) {}
 
-  // Authenticates the caller from the "authorization" metadata and the peer, checks
+  // Authenticates the caller (GrpcAuthRequest: metadata, peer, client certificate), checks
   // `call.action`, runs `body` when allowed, and appends one audit record either way.
   // UNAUTHENTICATED ("credentials required" / "invalid credentials"), RESOURCE_EXHAUSTED while
   // throttled, PERMISSION_DENIED without the action, UNAVAILABLE when the audit log cannot be
@@ -46,9 +46,8 @@ class AdminAuth {
   grpc::Status Run(grpc::ServerContext& context, AdminCall call, const Body& body);
 
  private:
-  absl::StatusOr<Principal> Authenticate(grpc::ServerContext& context);
-  absl::Status Audit(const AdminCall& call, const Principal& caller, std::string remote,
-                     const absl::Status& result, bool allowed, absl::Time start);
+  absl::Status Audit(const AdminCall& call, const Principal& caller, const absl::Status& result,
+                     bool allowed, absl::Time start);
 
   Authenticator& authenticator_;
   AuditLog& audit_;

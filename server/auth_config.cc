@@ -3,21 +3,11 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
-#include "common/duration.h"
+#include "server/yaml_read.h"
 #include "yaml-cpp/yaml.h"
 
 namespace spanvault {
 namespace {
-
-template <typename T>
-absl::Status Read(const YAML::Node& node, const std::string& where, T* out) {
-  try {
-    *out = node.as<T>();
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("config key \"", where, "\": ", e.what()));
-  }
-  return absl::OkStatus();
-}
 
 using FieldReader = std::function<absl::Status(const YAML::Node&, const std::string&)>;
 
@@ -42,34 +32,37 @@ absl::Status ReadMapping(const YAML::Node& node, const std::string& where,
 
 template <typename T>
 FieldReader Into(T* out) {
-  return [out](const YAML::Node& node, const std::string& where) { return Read(node, where, out); };
+  return [out](const YAML::Node& node, const std::string& where) {
+    return ReadScalar(node, where, out);
+  };
 }
 
 FieldReader IntoDuration(absl::Duration* out) {
   return [out](const YAML::Node& node, const std::string& where) {
-    std::string text;
-    absl::Status s = Read(node, where, &text);
-    if (!s.ok()) return s;
-    auto nanos = ParseGoDurationNanos(text);
-    if (!nanos.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("config key \"", where, "\": ", nanos.status().message()));
-    }
-    *out = absl::Nanoseconds(*nanos);
-    return absl::OkStatus();
+    return ReadDuration(node, where, out);
   };
 }
 
 absl::Status CheckOidc(const OidcConfig& oidc) {
-  if (oidc.issuer.empty() && oidc.audience.empty() && oidc.jwks_file.empty()) {
+  if (oidc.issuer.empty() && oidc.audience.empty() && oidc.jwks_file.empty() &&
+      oidc.jwks_url.empty()) {
     return absl::OkStatus();
   }
-  for (const auto& [name, value] : std::map<std::string, std::string>{
-           {"issuer", oidc.issuer}, {"audience", oidc.audience}, {"jwks_file", oidc.jwks_file}}) {
+  for (const auto& [name, value] :
+       std::map<std::string, std::string>{{"issuer", oidc.issuer}, {"audience", oidc.audience}}) {
     if (value.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("config key \"auth.oidc.", name, "\" is required for OIDC"));
     }
+  }
+  if (!oidc.jwks_file.empty() && !oidc.jwks_url.empty()) {
+    return absl::InvalidArgumentError(
+        "config keys \"auth.oidc.jwks_file\" and \"auth.oidc.jwks_url\": set one, not both");
+  }
+  if (oidc.jwks_refresh <= absl::ZeroDuration() || oidc.jwks_min_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "config keys \"auth.oidc.jwks_refresh\" and \"auth.oidc.jwks_min_interval\" must be "
+        "positive");
   }
   return absl::OkStatus();
 }
@@ -77,26 +70,30 @@ absl::Status CheckOidc(const OidcConfig& oidc) {
 }  // namespace
 
 absl::Status ParseAuthConfig(const YAML::Node& node, AuthConfig* c) {
-  absl::Status s =
-      ReadMapping(node, "auth",
-                  {{"proxy",
-                    [c](const YAML::Node& n, const std::string& where) {
-                      return ReadMapping(n, where,
-                                         {{"user_header", Into(&c->proxy_user_header)},
-                                          {"groups_header", Into(&c->proxy_groups_header)},
-                                          {"trusted_cidrs", Into(&c->proxy_trusted_cidrs)}});
-                    }},
-                   {"group_roles", Into(&c->group_roles)},
-                   {"tls_users", Into(&c->tls_users)},
-                   {"oidc", [c](const YAML::Node& n, const std::string& where) {
-                      return ReadMapping(n, where,
-                                         {{"issuer", Into(&c->oidc.issuer)},
-                                          {"audience", Into(&c->oidc.audience)},
-                                          {"jwks_file", Into(&c->oidc.jwks_file)},
-                                          {"subject_claim", Into(&c->oidc.subject_claim)},
-                                          {"groups_claim", Into(&c->oidc.groups_claim)},
-                                          {"leeway", IntoDuration(&c->oidc.leeway)}});
-                    }}});
+  absl::Status s = ReadMapping(
+      node, "auth",
+      {{"proxy",
+        [c](const YAML::Node& n, const std::string& where) {
+          return ReadMapping(n, where,
+                             {{"user_header", Into(&c->proxy_user_header)},
+                              {"groups_header", Into(&c->proxy_groups_header)},
+                              {"trusted_cidrs", Into(&c->proxy_trusted_cidrs)}});
+        }},
+       {"group_roles", Into(&c->group_roles)},
+       {"tls_users", Into(&c->tls_users)},
+       {"oidc", [c](const YAML::Node& n, const std::string& where) {
+          return ReadMapping(n, where,
+                             {{"issuer", Into(&c->oidc.issuer)},
+                              {"audience", Into(&c->oidc.audience)},
+                              {"jwks_file", Into(&c->oidc.jwks_file)},
+                              {"jwks_url", Into(&c->oidc.jwks_url)},
+                              {"ca_file", Into(&c->oidc.ca_file)},
+                              {"jwks_refresh", IntoDuration(&c->oidc.jwks_refresh)},
+                              {"jwks_min_interval", IntoDuration(&c->oidc.jwks_min_interval)},
+                              {"subject_claim", Into(&c->oidc.subject_claim)},
+                              {"groups_claim", Into(&c->oidc.groups_claim)},
+                              {"leeway", IntoDuration(&c->oidc.leeway)}});
+        }}});
   if (!s.ok()) return s;
   return CheckOidc(c->oidc);
 }

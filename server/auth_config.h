@@ -10,12 +10,18 @@
 //       trusted_cidrs: [10.0.0.0/8]   # only from here; ignored (and logged) from elsewhere
 //     group_roles:                    # IdP / proxy group -> spanvault roles
 //       sre: [devops]
-//     tls_users:                      # client certificate subject or SAN -> user
-//       "CN=alice": alice
+//     tls_users:                      # verified client certificate name -> user
+//       "CN=alice": alice             # "CN=<cn>", the RFC 2253 subject DN, or a SAN entry
 //     oidc:                           # OIDC JWT bearer tokens
 //       issuer: https://idp.example.com/
 //       audience: spanvault
+//       # The signing keys: a JWKS file, or fetched over https (from jwks_url, or else from
+//       # the jwks_uri of <issuer>/.well-known/openid-configuration) and cached.
 //       jwks_file: /etc/spanvault/jwks.json
+//       jwks_url: https://idp.example.com/keys
+//       ca_file: /etc/spanvault/idp-ca.pem   # CAs for the issuer's TLS (default: the system's)
+//       jwks_refresh: 1h                     # refetch keys this old, and on an unknown kid,
+//       jwks_min_interval: 10s               # but not more often than this
 //       subject_claim: sub
 //       groups_claim: groups
 //       leeway: 60s
@@ -37,6 +43,10 @@ struct OidcConfig {
   std::string issuer;
   std::string audience;
   std::string jwks_file;
+  std::string jwks_url;  // empty (and no jwks_file): discovered from the issuer
+  std::string ca_file;   // for fetching; empty: the system's CAs
+  absl::Duration jwks_refresh = absl::Hours(1);
+  absl::Duration jwks_min_interval = absl::Seconds(10);
   std::string subject_claim = "sub";
   std::string groups_claim = "groups";
   absl::Duration leeway = absl::Seconds(60);
@@ -54,8 +64,8 @@ struct AuthConfig {
 };
 
 // Reads the `auth` mapping over `config`. kInvalidArgument naming the key ("auth.oidc.issuer")
-// for an unknown key, a value of the wrong type, or an OIDC section without issuer, audience
-// or jwks_file.
+// for an unknown key, a value of the wrong type, an OIDC section without issuer or audience,
+// or with both jwks_file and jwks_url.
 absl::Status ParseAuthConfig(const YAML::Node& node, AuthConfig* config);
 
 }  // namespace spanvault

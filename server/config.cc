@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/duration.h"
+#include "server/yaml_read.h"
 #include "yaml-cpp/yaml.h"
 
 namespace spanvault {
@@ -102,29 +103,6 @@ absl::Status ServerConfig::Validate() const {
 }
 
 namespace {
-
-template <typename T>
-absl::Status ReadScalar(const YAML::Node& node, const std::string& key, T* out) {
-  try {
-    *out = node.as<T>();
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("config key \"", key, "\": ", e.what()));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ReadDuration(const YAML::Node& node, const std::string& key, absl::Duration* out) {
-  std::string text;
-  absl::Status s = ReadScalar(node, key, &text);
-  if (!s.ok()) return s;
-  auto nanos = ParseGoDurationNanos(text);
-  if (!nanos.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config key \"", key, "\": ", nanos.status().message()));
-  }
-  *out = absl::Nanoseconds(*nanos);
-  return absl::OkStatus();
-}
 
 // tls_listeners: {NAME: {cert: F, key: F, client_ca: F, enabled: BOOL}}.
 absl::Status ReadListenerTls(const YAML::Node& node, std::map<std::string, ListenerTls>* out) {

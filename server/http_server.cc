@@ -100,6 +100,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     stream_.async_handshake(ssl::stream_base::server,
                             [self = this->shared_from_this()](beast::error_code ec) {
                               if (ec) return self->Tcp().close();
+                              self->peer_names_ = VerifiedPeerNames(self->stream_.native_handle());
                               self->ReadHeader();
                             });
   }
@@ -171,6 +172,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::error_code ignored;
     auto remote = Tcp().socket().remote_endpoint(ignored);
     if (!ignored) request.remote_address = remote.address().to_string();
+    request.tls_peer_names = peer_names_;
     Tcp().expires_never();
     server_.in_flight_.fetch_add(1);
     server_.handler_.Handle(std::move(request), [self = this->shared_from_this()](HttpResponse r) {
@@ -249,6 +251,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
   bool linger_ = false;
+  std::vector<std::string> peer_names_;  // the verified client certificate (mutual TLS)
   std::unique_ptr<char[]> drain_buffer_;
   size_t drained_ = 0;
 };

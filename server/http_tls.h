@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -15,11 +16,18 @@
 #include "absl/time/time.h"
 #include "common/tls.h"
 
+struct ssl_st;
+
 namespace boost::asio::ssl {
 class context;
 }  // namespace boost::asio::ssl
 
 namespace spanvault {
+
+// The names of the client certificate `ssl` verified (see HttpRequest::tls_peer_names): the
+// same names gRPC reports for its peers, so one `tls_users` map serves every listener. Empty
+// without a verified certificate.
+std::vector<std::string> VerifiedPeerNames(ssl_st* ssl);
 
 // Thread-safe.
 class HttpTlsContext {

@@ -10,10 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "auth/audit_log.h"
+#include "auth/audit_records.h"
 #include "auth/authenticator.h"
 #include "auth/cidr.h"
 #include "auth/identity_store.h"
 #include "auth/jwt.h"
+#include "auth/remote_jwks.h"
 #include "collector/discard_sink.h"
 #include "collector/ingest_metrics.h"
 #include "collector/otlp_grpc_receiver.h"
@@ -26,6 +28,7 @@
 #include "server/admin_handler.h"
 #include "server/http_auth.h"
 #include "server/http_server.h"
+#include "server/https_get.h"
 #include "server/listener_tls.h"
 #include "server/ports_file.h"
 #include "spdlog/spdlog.h"
@@ -119,8 +122,7 @@ absl::StatusOr<std::function<bool(const std::string&)>> Server::AdmitFor(const s
           record.action = "connect";
           record.allowed = false;
           record.detail = "address not in allowed_cidrs";
-          absl::Status s = audit_->Append(std::move(record));
-          if (!s.ok()) spdlog::error("cannot write the audit log: {}", std::string(s.message()));
+          audit_->AppendRefusal(std::move(record)).IgnoreError();  // a failure is logged by the log
         }
         return false;
       });
@@ -191,6 +193,37 @@ absl::Status Server::WriteInitialAdminPassword(const std::string& password) {
   return absl::OkStatus();
 }
 
+absl::Status Server::StartJwks(const OidcConfig& oidc) {
+  if (!oidc.jwks_file.empty()) {
+    auto keys = StaticJwksProvider::FromFile(oidc.jwks_file);
+    if (!keys.ok()) return keys.status();
+    jwks_ = std::move(*keys);
+    return absl::OkStatus();
+  }
+  RemoteJwksOptions options;
+  options.issuer = oidc.issuer;
+  options.jwks_url = oidc.jwks_url;
+  options.refresh_interval = oidc.jwks_refresh;
+  options.min_fetch_interval = oidc.jwks_min_interval;
+  HttpsGetOptions get;
+  get.ca_file = oidc.ca_file;
+  auto keys = RemoteJwksProvider::Create(
+      options, [get](const std::string& url) { return HttpsGet(url, get); }, RealClock::Get(),
+      [](std::string_view note) { spdlog::warn("oidc: {}", note); });
+  if (!keys.ok()) return keys.status();
+  // The issuer may be down at start: JWTs are refused until its keys arrive.
+  if (auto first = (*keys)->Keys(); !first.ok()) {
+    spdlog::error(
+        "oidc: cannot fetch the signing keys yet ({}); bearer JWTs are refused until "
+        "they arrive",
+        std::string(first.status().message()));
+  } else {
+    spdlog::info("oidc: {} signing keys fetched for issuer {}", (*first)->size(), oidc.issuer);
+  }
+  jwks_ = std::move(*keys);
+  return absl::OkStatus();
+}
+
 absl::Status Server::StartAuth() {
   auto identities = IdentityStore::Open(store_->Identities(), RealClock::Get());
   if (!identities.ok()) return identities.status();
@@ -202,13 +235,15 @@ absl::Status Server::StartAuth() {
     if (!written.ok()) return written;
   }
   audit_ = std::make_unique<AuditLog>(store_->Audit(), RealClock::Get());
+  audit_->set_on_write_error([](const absl::Status& s) {
+    spdlog::error("cannot write the audit log: {}", std::string(s.message()));
+  });
   absl::Status loaded = audit_->Load();
   if (!loaded.ok()) return loaded;
   const AuthConfig& auth = config_.auth;
   if (auth.oidc.enabled()) {
-    auto keys = StaticJwksProvider::FromFile(auth.oidc.jwks_file);
-    if (!keys.ok()) return keys.status();
-    jwks_ = std::move(*keys);
+    absl::Status keys = StartJwks(auth.oidc);
+    if (!keys.ok()) return keys;
     JwtOptions jwt;
     jwt.issuer = auth.oidc.issuer;
     jwt.audience = auth.oidc.audience;
@@ -285,22 +320,22 @@ std::function<absl::Status(std::string_view, const std::string&)> Server::MakeIn
     request.authorization = std::string(authorization);
     request.remote_address = peer;
     absl::StatusOr<Principal> caller = authenticator_->Authenticate(request);
-    absl::Status result = caller.status();
-    if (caller.ok() && !caller->access->Allows(Action::kIngest)) {
-      result = absl::PermissionDeniedError(PermissionDeniedMessage(*caller, Action::kIngest));
+    if (!caller.ok()) {
+      if (authorization.empty()) return caller.status();
+      absl::Status written =
+          audit_->AppendRefusal(LoginFailureRecord(request, "otlp export", caller.status()));
+      return written.ok() ? caller.status() : written;
     }
-    if (result.ok() || authorization.empty()) return result;
-    AuditRecord record;
-    record.principal = caller.ok() ? caller->subject : "";
-    record.remote_address = peer;
-    record.api = "otlp export";
-    record.action = "ingest";
+    if (caller->access->Allows(Action::kIngest)) return absl::OkStatus();
+    absl::Status denied =
+        absl::PermissionDeniedError(PermissionDeniedMessage(*caller, Action::kIngest));
+    caller->api = "otlp export";
+    AuditRecord record = RecordOf(*caller);
+    record.action = std::string(ActionName(Action::kIngest));
     record.allowed = false;
-    record.detail = std::string(result.message());
+    record.detail = std::string(denied.message());
     absl::Status written = audit_->Append(std::move(record));
-    if (!written.ok())
-      spdlog::error("cannot write the audit log: {}", std::string(written.message()));
-    return result;
+    return written.ok() ? denied : written;
   };
 }
 

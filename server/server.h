@@ -57,6 +57,8 @@ class Server {
 
  private:
   absl::Status StartStore();
+  // The OIDC signing keys: a file, or fetched from the issuer (server/https_get.h).
+  absl::Status StartJwks(const OidcConfig& oidc);
   absl::Status StartAuth();
   absl::Status WriteInitialAdminPassword(const std::string& password);
   absl::Status StartSampler();

@@ -147,6 +147,24 @@ test('users: add with a piped or generated password, list, grant, revoke, passwd
   assert.doesNotMatch((await ok(['users', 'list'])).stdout, /^gen\s/m);
 });
 
+test('the last administrator cannot be removed or lose the admin role', async () => {
+  // A user manager (admin:users without admin:roles) is not an administrator who could repair
+  // the roles, so the admin stays the last one.
+  await ok(['roles', 'create', 'user-manager', '--allow', 'admin:users']);
+  const added = await ok(['users', 'add', 'uma', '--role', 'user-manager']);
+  const password = added.stdout.match(/password \(shown only now\): (\S+)/)[1];
+  const asUma = { SPANVAULT_USER: 'uma', SPANVAULT_PASSWORD: password };
+  for (const args of [['users', 'remove', 'admin'], ['users', 'revoke', 'admin', '--role', 'admin']]) {
+    const refused = await ctl(args, { env: asUma });
+    assert.equal(refused.code, 1, args.join(' '));
+    assert.match(refused.stderr, /no enabled user who can administer users and roles/);
+  }
+  const me = JSON.parse((await ok(['-o', 'json', 'status'])).stdout);
+  assert.deepEqual(me.roles, ['admin']);
+  await ok(['users', 'remove', 'uma']);
+  await ok(['roles', 'delete', 'user-manager']);
+});
+
 test('a support user is denied every admin command with the action it lacks', async () => {
   const users = await ctl(['users', 'list'], { env: asSally });
   assert.equal(users.code, 1);
@@ -260,8 +278,9 @@ test('the audit log shows refused calls, verifies, and exports JSON lines withou
   assert.ok(refused, `sally's refused users list in ${JSON.stringify(denied.map((r) => r.api))}`);
   assert.equal(refused.action, 'admin:users');
   assert.match(refused.detail, /lack admin:users/);
-  assert.ok(denied.some((r) => r.action === 'login' && r.detail === 'invalid credentials'),
-            'the failed admin login');
+  const failedLogin = denied.find((r) => r.action === 'login' && r.detail === 'invalid credentials');
+  assert.ok(failedLogin, 'the failed admin login');
+  assert.deepEqual(JSON.parse(failedLogin.params), { scheme: 'Basic', claimed: 'admin' });
 
   const table = await ok(['audit', 'list', '--user', 'sally', '--since', '1h']);
   assert.match(table.stdout, /^SEQ\s+TIME\s+PRINCIPAL/m);

@@ -3,18 +3,21 @@
 // with the Basic challenge (the UI too); a wrong password 401, then 429 with Retry-After once
 // the user is locked out; the admin's password from the first start works; OIDC JWTs signed by
 // the test's own key are accepted with their group's role, and forged, expired, wrong-audience,
-// wrong-issuer and alg:none tokens are refused; identity headers count only from the trusted
+// wrong-issuer and alg:none tokens are refused; keys are also fetched from an https issuer's
+// discovery document and refetched for a new kid; identity headers count only from the trusted
 // proxy address; a support caller sees only the order path, with personal data redacted and
 // out-of-scope spans as placeholders.
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const https = require('node:https');
 const os = require('node:os');
 const path = require('node:path');
 const { test, before, after } = require('./lib/harness');
 const { SpanvaultServer } = require('./lib/server');
 const { request } = require('./lib/http');
+const { Pki } = require('./lib/pki');
 const { waitFor } = require('./lib/wait');
 const otel = require('./lib/otel');
 
@@ -198,5 +201,75 @@ test('identity headers count from the trusted proxy address only', async () => {
                   { what: 'the ignored proxy headers to be logged' });
   } finally {
     await other.close();
+  }
+});
+
+// An OIDC issuer over https (a test CA): its discovery document and key set, and a log of what
+// was asked.
+async function startIssuer(pki) {
+  const cert = pki.issue('idp');
+  const idp = { keys: [], requests: [] };
+  idp.server = https.createServer({
+    cert: fs.readFileSync(cert.cert), key: fs.readFileSync(cert.key),
+  }, (req, res) => {
+    idp.requests.push(req.url);
+    res.setHeader('Content-Type', 'application/json');
+    if (req.url === '/realms/shop/.well-known/openid-configuration') {
+      res.end(JSON.stringify({ issuer: idp.issuer, jwks_uri: `${idp.issuer}/protocol/certs` }));
+    } else if (req.url === '/realms/shop/protocol/certs') {
+      res.end(JSON.stringify({ keys: idp.keys }));
+    } else {
+      res.statusCode = 404;
+      res.end('{}');
+    }
+  });
+  await new Promise((resolve) => idp.server.listen(0, '127.0.0.1', resolve));
+  idp.issuer = `https://127.0.0.1:${idp.server.address().port}/realms/shop`;
+  return idp;
+}
+
+test('OIDC keys come from the issuer\'s discovery document over https, refetched for a new kid', async () => {
+  const pki = new Pki('idp');
+  const idp = await startIssuer(pki);
+  const jwk = (key, kid) => ({ ...key.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' });
+  idp.keys = [jwk(publicKey, 'k1')];
+  const fetchingConfig = path.join(dir, 'fetching.yaml');
+  fs.writeFileSync(fetchingConfig, [
+    'auth:', '  oidc:', `    issuer: ${idp.issuer}`, `    audience: ${AUDIENCE}`,
+    `    ca_file: ${pki.caCert}`, '    jwks_min_interval: 1s',
+    '  group_roles:', '    developers: [dev]', '',
+  ].join('\n'));
+  const fetching = new SpanvaultServer({ name: 'auth-oidc-fetch', args: ['--config', fetchingConfig] });
+  try {
+    await fetching.start();
+    await sendOrderTrace(fetching);
+    const services = (token) => request(`${fetching.queryOrigin}/api/services`,
+                                        { headers: { Authorization: `Bearer ${token}` } });
+    const first = await services(jwt({ iss: idp.issuer, groups: ['developers'] }));
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(JSON.parse(first.text).data.sort(), ['billing-api', 'shop-api']);
+    assert.deepEqual(idp.requests, ['/realms/shop/.well-known/openid-configuration',
+                                    '/realms/shop/protocol/certs']);
+
+    // The issuer rotates to a new key: a token signed with it is accepted once refetched.
+    const { privateKey: newKey, publicKey: newPublic } =
+        crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    idp.keys = [jwk(publicKey, 'k1'), jwk(newPublic, 'k2')];
+    const rotated = jwt({ iss: idp.issuer, groups: ['developers'] }, { kid: 'k2', key: newKey });
+    await waitFor(async () => (await services(rotated)).status === 200,
+                  { what: 'the token signed with the new key to be accepted' });
+    assert.equal(idp.requests.filter((u) => u.endsWith('/certs')).length >= 2, true);
+    // A forged kid does not make the server hammer the issuer: at most one fetch per
+    // jwks_min_interval (1 s here; these five requests may straddle one boundary).
+    const asked = idp.requests.length;
+    for (let i = 0; i < 5; i++) {
+      const forged = await services(jwt({ iss: idp.issuer }, { kid: 'k9', key: newKey }));
+      assert.equal(forged.status, 401, forged.text);
+    }
+    assert.ok(idp.requests.length <= asked + 2, `${idp.requests.length - asked} fetches`);
+  } finally {
+    await fetching.close();
+    idp.server.close();
+    pki.remove();
   }
 });

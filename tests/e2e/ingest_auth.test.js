@@ -2,17 +2,22 @@
 // Ingest authentication (--ingest-auth): the OpenTelemetry exporters need credentials whose
 // roles grant `ingest`, sent in their `headers` (HTTP) or
 // `metadata` (gRPC) option; without credentials the OTLP receivers
-// answer 401 / UNAUTHENTICATED, with a role lacking `ingest` 403 / PERMISSION_DENIED.
+// answer 401 / UNAUTHENTICATED, with a role lacking `ingest` 403 / PERMISSION_DENIED; refusals
+// are audited (a failed login with the name it claimed).
 
 const assert = require('node:assert/strict');
+const { execFile } = require('node:child_process');
+const { promisify } = require('node:util');
 const grpc = require('@grpc/grpc-js');
 const { OTLPTraceExporter: GrpcExporter } = require('@opentelemetry/exporter-trace-otlp-grpc');
 const { OTLPTraceExporter: HttpProtoExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
 const { test, before, after } = require('./lib/harness');
-const { startServer } = require('./lib/server');
+const { startServer, ctlPath } = require('./lib/server');
 const { request } = require('./lib/http');
 const { waitFor } = require('./lib/wait');
 const otel = require('./lib/otel');
+
+const run = promisify(execFile);
 
 let server;
 
@@ -66,4 +71,38 @@ test('exports with credentials that grant ingest are stored', async () => {
     await waitFor(async () => (await request(`${server.queryUrl}/api/traces/${t.traceId}`)).status === 200,
                   { what: `trace ${t.traceId}` });
   }
+});
+
+test('credentials whose roles lack ingest are refused with the action named, and audited', async () => {
+  const ctl = (...args) => run(ctlPath(), ['--server', server.adminGrpcAddress, ...args],
+                               { env: server.ctlEnv() });
+  const added = await ctl('users', 'add', 'reader', '--role', 'dev');
+  const password = added.stdout.match(/password \(shown only now\): (\S+)/)[1];
+  const headers = { Authorization: basic({ username: 'reader', password }) };
+
+  const raw = await request(`${server.otlpHttpUrl}/v1/traces`, {
+    method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json', ...headers },
+  });
+  assert.equal(raw.status, 403, raw.text);
+  assert.equal(JSON.parse(raw.text).message, 'permission denied: role(s) "dev" lack ingest');
+  for (const [protocol, exporter] of Object.entries(exporters(headers))) {
+    const trace = otel.buildSimpleTrace({ service: `reader-${protocol.replace('/', '-')}`, baseNs: otel.baseTimeNs(1000) });
+    const result = await otel.exportSpansRaw(exporter, trace.spans);
+    assert.equal(result.code, otel.ExportResultCode.FAILED, protocol);
+    assert.match(String(result.error && result.error.message), /PERMISSION_DENIED|lack.*ingest|Forbidden/, protocol);
+  }
+
+  const denied = JSON.parse((await ctl('-o', 'json', 'audit', 'list', '--denied', '--user', 'reader')).stdout);
+  const refusals = denied.filter((r) => r.api === 'otlp export' && r.action === 'ingest');
+  assert.ok(refusals.length >= 3, JSON.stringify(denied));
+  assert.match(refusals[0].detail, /lack.*ingest/);
+  // A failed login on the receivers is audited with the name it claimed.
+  const wrong = await request(`${server.otlpHttpUrl}/v1/traces`, {
+    method: 'POST', body: '{}',
+    headers: { 'Content-Type': 'application/json', Authorization: basic({ username: 'reader', password: 'nope-nope' }) },
+  });
+  assert.equal(wrong.status, 401);
+  const logins = JSON.parse((await ctl('-o', 'json', 'audit', 'list', '--denied')).stdout)
+      .filter((r) => r.api === 'otlp export' && r.action === 'login');
+  assert.deepEqual(JSON.parse(logins.at(-1).params), { scheme: 'Basic', claimed: 'reader' });
 });

@@ -3,7 +3,8 @@
 // plaintext clients are refused; with a client CA only clients with a certificate get in
 // (mutual TLS); a replaced certificate is served to new connections after SIGHUP (HTTP) or
 // within the reload interval (gRPC) without dropping open connections; the UI listener sends
-// the browser security headers; spanvaultctl talks TLS and mutual TLS.
+// the browser security headers; spanvaultctl talks TLS and mutual TLS; a client certificate
+// named in auth.tls_users logs in as its user on the query and admin APIs.
 
 const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
@@ -177,6 +178,42 @@ test('mutual TLS: only clients with a certificate from the client CA get in', as
     '--server', server.adminGrpcAddress, '--tls-ca', pki.caCert, ...args], { env: server.ctlEnv() });
   await ctl('--tls-cert', clientCert.cert, '--tls-key', clientCert.key, 'sampling', 'list');
   await assert.rejects(ctl('sampling', 'list'), /cannot reach/);
+});
+
+test('mutual TLS: a client certificate named in auth.tls_users logs in as that user', async () => {
+  const config = pki.file('tls-users.yaml');
+  fs.writeFileSync(config, 'auth:\n  tls_users:\n    "CN=client-a": support-bot\n');
+  const { server } = await startTlsServer('tls-users', ['--tls-client-ca', pki.caCert, '--config', config]);
+  const withCert = { cert: fs.readFileSync(clientCert.cert), key: fs.readFileSync(clientCert.key) };
+  const ctl = (env, ...args) => run(ctlPath(), [
+    '--server', server.adminGrpcAddress, '--tls-ca', pki.caCert,
+    '--tls-cert', clientCert.cert, '--tls-key', clientCert.key, ...args], { env });
+  await ctl(server.ctlEnv(), 'users', 'add', 'support-bot', '--role', 'support');
+
+  const credentials = grpc.credentials.createSsl(pki.ca(), withCert.key, withCert.cert);
+  const inScope = traceFor('shop-api');
+  await otel.exportSpans(grpcExporter(server, credentials),
+                         [...inScope.spans, ...traceFor('billing-api').spans], 'two services');
+  await waitFor(async () => (await traceSpanCount(server, inScope.traceId, withCert)) === 3,
+                { what: 'the shop-api trace' });
+
+  // The query API with the certificate alone: support-bot, who sees the order path only.
+  const asBot = await httpsGet(`${server.queryOrigin}/api/services`, withCert);
+  assert.equal(asBot.status, 200, asBot.body);
+  assert.deepEqual(JSON.parse(asBot.body).data, ['shop-api']);
+  // A certificate from the same CA that no tls_users entry names gets the Basic challenge.
+  const other = pki.issue('client-b', { server: false });
+  const unnamed = await httpsGet(`${server.queryOrigin}/api/services`, {
+    cert: fs.readFileSync(other.cert), key: fs.readFileSync(other.key),
+  });
+  assert.equal(unnamed.status, 401, unnamed.body);
+
+  // spanvaultctl with no credentials but the certificate: the admin API knows it as support-bot.
+  const certOnly = server.ctlEnv({ SPANVAULT_USER: undefined, SPANVAULT_PASSWORD: undefined });
+  const status = await ctl(certOnly, 'status');
+  assert.match(status.stdout, /support-bot/);
+  await assert.rejects(ctl(certOnly, 'users', 'list'),
+                       /permission denied: role.*"support".*admin:users/);
 });
 
 test('a replaced certificate is served without a restart and open connections stay', async () => {

@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -145,6 +146,45 @@ TEST_F(AuditLogTest, ListsByPrincipalTimeAndDenial) {
   auto parsed = nlohmann::json::parse(AuditLog::ToJson((*last)[0]));
   EXPECT_EQ(parsed["seq"], 12);
   EXPECT_EQ(parsed["hash"], (*last)[0].hash);
+}
+
+TEST_F(AuditLogTest, RefusalsFromOneAddressAreLimitedPerMinute) {
+  AuditRecord refused;
+  refused.remote_address = "ipv4:10.0.0.9:5123";
+  refused.action = "login";
+  refused.allowed = false;
+  refused.detail = "invalid credentials";
+  for (int i = 0; i < AuditLog::kRefusalsPerMinute + 5; ++i) {
+    refused.remote_address = absl::StrCat("10.0.0.9:", 5000 + i);  // any port: one address
+    SV_ASSERT_OK(log_.AppendRefusal(refused));
+  }
+  AuditRecord other = refused;
+  other.remote_address = "10.0.0.10:1";
+  SV_ASSERT_OK(log_.AppendRefusal(other));  // another address has its own allowance
+  auto all = log_.List({});
+  SV_ASSERT_OK(all);
+  EXPECT_EQ(all->size(), AuditLog::kRefusalsPerMinute + 1u);
+
+  clock_.Advance(absl::Minutes(1));
+  SV_ASSERT_OK(log_.AppendRefusal(refused));
+  all = log_.List({});
+  SV_ASSERT_OK(all);
+  EXPECT_THAT(all->back().detail,
+              HasSubstr("invalid credentials (5 earlier refusals from 10.0.0.9 left out"));
+  auto v = log_.Verify();
+  SV_ASSERT_OK(v);
+  EXPECT_FALSE(v->first_bad_seq.has_value());
+}
+
+TEST_F(AuditLogTest, AFailedWriteIsReportedAndRefusesTheCall) {
+  MemoryKvStore kv;
+  AuditLog unloaded(kv, clock_);  // never loaded: every append fails
+  std::vector<std::string> errors;
+  unloaded.set_on_write_error([&](const absl::Status& s) { errors.emplace_back(s.message()); });
+  EXPECT_THAT(unloaded.Append(Query("ann")),
+              testing::StatusIs(absl::StatusCode::kUnavailable,
+                                HasSubstr("the audit log cannot be written")));
+  EXPECT_THAT(errors, ::testing::ElementsAre(HasSubstr("not loaded")));
 }
 
 }  // namespace

@@ -190,5 +190,26 @@ TEST_F(AuthenticatorTest, RolesDeletedSinceGrantAreDropped) {
   EXPECT_THAT(Auth(Basic("alice:alice-password"))->roles, ElementsAre("temp", "support"));
 }
 
+TEST(ClaimedIdentityTest, NamesWhoTheRequestClaimsToBeWithoutSecrets) {
+  AuthRequest basic{Basic("mallory:hunter2"), "10.0.0.1"};
+  EXPECT_EQ(ClaimedIdentity(basic).scheme, "Basic");
+  EXPECT_EQ(ClaimedIdentity(basic).name, "mallory");
+  AuthRequest token{"Bearer svt_0123456789abcdef_" + std::string(64, 'a'), "10.0.0.1"};
+  EXPECT_EQ(ClaimedIdentity(token).scheme, "Bearer");
+  EXPECT_EQ(ClaimedIdentity(token).name, "0123456789abcdef");
+  AuthRequest jwt{"Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJqbyJ9.", "10.0.0.1"};
+  EXPECT_EQ(ClaimedIdentity(jwt).name, "");  // unverified claims are not recorded
+  AuthRequest garbage{"Basic !!!", "10.0.0.1"};
+  EXPECT_EQ(ClaimedIdentity(garbage).name, "");
+  AuthRequest proxy;
+  proxy.proxy_user = "ann";
+  EXPECT_EQ(ClaimedIdentity(proxy).scheme, "proxy headers");
+  EXPECT_EQ(ClaimedIdentity(proxy).name, "ann");
+  AuthRequest cert;
+  cert.tls_peer_names = {"CN=alice"};
+  EXPECT_EQ(ClaimedIdentity(cert).scheme, "client certificate");
+  EXPECT_EQ(ClaimedIdentity(AuthRequest{}).scheme, "");
+}
+
 }  // namespace
 }  // namespace spanvault

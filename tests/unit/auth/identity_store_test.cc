@@ -168,6 +168,31 @@ TEST_F(IdentityStoreTest, RolesCustomEditableAndProtectedWhileInUse) {
   EXPECT_THAT(Open()->GetRole("support")->services, ElementsAre("shop-*"));
 }
 
+TEST_F(IdentityStoreTest, TheLastAdministratorCannotBeLockedOut) {
+  Bootstrap();
+  auto last = HasSubstr("no enabled user who can administer users and roles");
+  EXPECT_THAT(store_->DeleteUser("admin"), StatusIs(absl::StatusCode::kFailedPrecondition, last));
+  EXPECT_THAT(store_->SetUserDisabled("admin", true),
+              StatusIs(absl::StatusCode::kFailedPrecondition, last));
+  EXPECT_THAT(store_->SetUserRoles("admin", {"dev"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, last));
+  EXPECT_FALSE(store_->GetUser("admin")->disabled);
+  EXPECT_THAT(store_->GetUser("admin")->roles, ElementsAre("admin"));
+
+  // A custom role that is the only way to administer cannot lose its actions either.
+  Role root{"root", "", {Action::kAdminUsers, Action::kAdminRoles}, {"*"}};
+  SV_ASSERT_OK(store_->CreateRole(root));
+  SV_ASSERT_OK(store_->CreateUser("dana", "s3cret-pass", {"root"}));
+  SV_ASSERT_OK(store_->DeleteUser("admin"));  // dana still administers
+  root.actions = {Action::kAdminUsers};
+  EXPECT_THAT(store_->UpdateRole(root), StatusIs(absl::StatusCode::kFailedPrecondition, last));
+
+  // With a second administrator the first may go.
+  SV_ASSERT_OK(store_->CreateUser("erin", "s3cret-pass", {"admin"}));
+  SV_EXPECT_OK(store_->SetUserDisabled("dana", true));
+  SV_EXPECT_OK(store_->UpdateRole(root));
+}
+
 TEST_F(IdentityStoreTest, ResolveRolesSkipsUnknownNames) {
   Bootstrap();
   std::vector<Role> roles = store_->ResolveRoles({"dev", "ghost", "support"});

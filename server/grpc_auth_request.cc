@@ -1,0 +1,43 @@
+#include "server/grpc_auth_request.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/grpc_security_constants.h"
+
+namespace spanvault {
+namespace {
+
+std::string Metadata(const grpc::ServerContext& context, std::string_view key) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+std::vector<std::string> PeerNames(const grpc::ServerContext& context) {
+  std::vector<std::string> names;
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return names;
+  auto add = [&](const char* property, std::string_view prefix) {
+    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+      names.push_back(absl::StrCat(std::string(prefix), std::string(value.data(), value.size())));
+    }
+  };
+  add(GRPC_X509_SUBJECT_PROPERTY_NAME, "");
+  add(GRPC_X509_CN_PROPERTY_NAME, "CN=");
+  add(GRPC_X509_SAN_PROPERTY_NAME, "");
+  return names;
+}
+
+}  // namespace
+
+AuthRequest GrpcAuthRequest(const grpc::ServerContext& context) {
+  AuthRequest request;
+  request.authorization = Metadata(context, "authorization");
+  request.remote_address = context.peer();
+  request.tls_peer_names = PeerNames(context);
+  return request;
+}
+
+}  // namespace spanvault
