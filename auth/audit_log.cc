@@ -186,8 +186,9 @@ absl::StatusOr<std::vector<AuditRecord>> AuditLog::List(const AuditFilter& filte
   return std::vector<AuditRecord>(newest.begin(), newest.end());
 }
 
-absl::StatusOr<AuditVerification> AuditLog::Verify() {
+absl::StatusOr<AuditVerification> AuditLog::Verify(const std::optional<AuditAnchor>& anchor) {
   AuditVerification v;
+  std::optional<std::string> anchored_hash;  // of the anchored record, when reached
   std::string prev = kGenesis;
   uint64_t expected = 1;
   auto fail = [&v](uint64_t seq, std::string problem) {
@@ -210,12 +211,26 @@ absl::StatusOr<AuditVerification> AuditLog::Verify() {
                                       ": one of them was replaced or inserted"));
     }
     prev = r.hash;
+    if (anchor.has_value() && r.seq == anchor->seq) anchored_hash = r.hash;
     ++expected;
     ++v.records;
     return true;
   });
   if (!s.ok()) return s;
+  v.head_hash = prev;
   if (v.first_bad_seq) return v;
+  if (anchor.has_value() && !anchored_hash.has_value()) {
+    v.first_bad_seq = std::min(anchor->seq, v.records + 1);
+    v.problem = absl::StrCat("the anchored record ", anchor->seq,
+                             " is gone: the log was cut back to ", v.records, " records");
+    return v;
+  }
+  if (anchor.has_value() && *anchored_hash != anchor->hash) {
+    v.first_bad_seq = anchor->seq;
+    v.problem = absl::StrCat("record ", anchor->seq,
+                             " differs from its anchor: the log was rewritten up to it");
+    return v;
+  }
   // The records after the last one that chains must not have been cut off.
   absl::MutexLock lock(&mu_);
   if (last_seq_ > v.records) {

@@ -7,7 +7,8 @@
 //
 // The chain proves the order and integrity of what is in the log; it cannot prove that the
 // newest records were not cut off together with the head (an attacker would need the
-// encryption key for that). Export the log to a SIEM for an off-box copy.
+// encryption key for that). Anchors (AuditAnchor) kept off the box close that gap up to the
+// anchored record; export the log to a SIEM for an off-box copy of everything.
 
 #include <cstdint>
 #include <functional>
@@ -54,8 +55,17 @@ struct AuditFilter {
   size_t limit = 1000;  // the newest `limit` matching records
 };
 
+// A record's seq and hash, noted somewhere the log's host cannot change (a ticket, a SIEM),
+// against which a later Verify proves that nothing up to that record was cut or rewritten,
+// even by someone holding the encryption key.
+struct AuditAnchor {
+  uint64_t seq = 0;
+  std::string hash;
+};
+
 struct AuditVerification {
   uint64_t records = 0;
+  std::string head_hash;  // of the newest record (an anchor to keep)
   // The first record that breaks the chain, and how; nullopt when the chain is intact.
   std::optional<uint64_t> first_bad_seq;
   std::string problem;
@@ -86,8 +96,8 @@ class AuditLog {
   absl::StatusOr<std::vector<AuditRecord>> List(const AuditFilter& filter);
   // Every record in order, for export (`visit` may stop early by returning false).
   absl::Status ForEach(const std::function<bool(const AuditRecord&)>& visit);
-  // Walks the whole chain.
-  absl::StatusOr<AuditVerification> Verify();
+  // Walks the whole chain; with an anchor, the anchored record must be in it unchanged.
+  absl::StatusOr<AuditVerification> Verify(const std::optional<AuditAnchor>& anchor = std::nullopt);
 
   // The record as one JSON object (also the export format: one per line).
   static std::string ToJson(const AuditRecord& record);

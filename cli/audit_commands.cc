@@ -2,9 +2,13 @@
 
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cli/output.h"
 #include "common/duration.h"
@@ -21,7 +25,23 @@ struct AuditFlags {
   std::string since;
   bool denied = false;
   uint32_t limit = 1000;
+  std::string anchor;  // verify --anchor SEQ:HASH
 };
+
+// "SEQ:HASH", as verify prints the head.
+absl::StatusOr<pb::VerifyAuditRequest> VerifyRequest(const AuditFlags& flags) {
+  pb::VerifyAuditRequest request;
+  if (flags.anchor.empty()) return request;
+  std::vector<std::string> parts = absl::StrSplit(flags.anchor, ':');
+  uint64_t seq = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &seq) || seq == 0 || parts[1].size() != 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--anchor ", flags.anchor, ": use SEQ:HASH as audit verify prints it (head: ...)"));
+  }
+  request.set_anchor_seq(seq);
+  request.set_anchor_hash(parts[1]);
+  return request;
+}
 
 absl::StatusOr<pb::ListAuditRequest> ListRequest(const AuditFlags& flags) {
   pb::ListAuditRequest request;
@@ -65,20 +85,27 @@ int ListAudit(CommandContext& context, const AuditFlags& flags) {
   return 0;
 }
 
-int VerifyAudit(CommandContext& context) {
+int VerifyAudit(CommandContext& context, const AuditFlags& flags) {
+  auto request = VerifyRequest(flags);
+  if (!request.ok()) return Fail(request.status());
   auto client = context.client();
   if (!client.ok()) return Fail(client.status());
-  auto result = (*client)->Unary(&Stub::VerifyAudit, pb::VerifyAuditRequest());
+  auto result = (*client)->Unary(&Stub::VerifyAudit, *request);
   if (!result.ok()) return Fail(result.status());
+  const std::string head = absl::StrCat(result->records(), ":", result->head_hash());
   if (context.json) {
     std::cout << nlohmann::json{{"records", result->records()},
                                 {"intact", result->intact()},
                                 {"first_bad_seq", result->first_bad_seq()},
-                                {"problem", result->problem()}}
+                                {"problem", result->problem()},
+                                {"head", head}}
                      .dump(2)
               << "\n";
   } else if (result->intact()) {
-    std::cout << "audit log intact: " << result->records() << " records, hash chain verified\n";
+    std::cout << "audit log intact: " << result->records() << " records, hash chain verified"
+              << (flags.anchor.empty() ? "" : ", anchor matches") << "\nhead: " << head
+              << "  (keep it off this machine; audit verify --anchor " << head
+              << " proves nothing up to it was cut or rewritten)\n";
   }
   if (result->intact()) return 0;
   return Fail(absl::DataLossError(absl::StrCat("audit log broken at record ",
@@ -109,8 +136,13 @@ void AddAuditCommands(CLI::App& app, CommandContext& context) {
   list->callback([&context, flags] {
     context.run = [&context, flags] { return ListAudit(context, *flags); };
   });
-  audit->add_subcommand("verify", "check the hash chain; fails at the first bad record")
-      ->callback([&context] { context.run = [&context] { return VerifyAudit(context); }; });
+  auto* verify =
+      audit->add_subcommand("verify", "check the hash chain; fails at the first bad record");
+  verify->add_option("--anchor", flags->anchor,
+                     "SEQ:HASH from an earlier verify: that record must still be there unchanged");
+  verify->callback([&context, flags] {
+    context.run = [&context, flags] { return VerifyAudit(context, *flags); };
+  });
   audit->add_subcommand("export", "every record as JSON lines on stdout")->callback([&context] {
     context.run = [&context] { return ExportAudit(context); };
   });

@@ -47,12 +47,17 @@ grpc::Status AdminService::ListAudit(grpc::ServerContext* context,
 }
 
 grpc::Status AdminService::VerifyAudit(grpc::ServerContext* context,
-                                       const adminpb::VerifyAuditRequest*,
+                                       const adminpb::VerifyAuditRequest* request,
                                        adminpb::VerifyAuditResponse* response) {
   return auth_.Run(*context, {"VerifyAudit", Action::kAdminAudit},
                    [&](const Principal&) -> absl::Status {
-                     SV_ASSIGN_OR_RETURN(AuditVerification result, deps_.audit.Verify());
+                     std::optional<AuditAnchor> anchor;
+                     if (request->anchor_seq() != 0) {
+                       anchor = AuditAnchor{request->anchor_seq(), request->anchor_hash()};
+                     }
+                     SV_ASSIGN_OR_RETURN(AuditVerification result, deps_.audit.Verify(anchor));
                      response->set_records(result.records);
+                     response->set_head_hash(result.head_hash);
                      response->set_intact(!result.first_bad_seq.has_value());
                      response->set_first_bad_seq(result.first_bad_seq.value_or(0));
                      response->set_problem(result.problem);

@@ -288,6 +288,18 @@ test('the audit log shows refused calls, verifies, and exports JSON lines withou
 
   const verified = await ok(['audit', 'verify']);
   assert.match(verified.stdout, /audit log intact: \d+ records/);
+  // The head is an anchor to keep elsewhere; a later verify against it passes, a wrong one fails.
+  const head = verified.stdout.match(/^head: (\d+:[0-9a-f]{64})/m)[1];
+  const anchored = await ok(['audit', 'verify', '--anchor', head]);
+  assert.match(anchored.stdout, /anchor matches/);
+  const [seq, hash] = head.split(':');
+  const forgedHash = (hash[0] === '0' ? '1' : '0') + hash.slice(1);
+  const forged = await ctl(['audit', 'verify', '--anchor', `${seq}:${forgedHash}`]);
+  assert.equal(forged.code, 1);
+  assert.match(forged.stderr, /differs from its anchor/);
+  const malformed = await ctl(['audit', 'verify', '--anchor', 'seven']);
+  assert.equal(malformed.code, 1);
+  assert.match(malformed.stderr, /--anchor seven: use SEQ:HASH/);
 
   const exported = await ok(['audit', 'export']);
   const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l));

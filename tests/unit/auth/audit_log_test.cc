@@ -148,6 +148,38 @@ TEST_F(AuditLogTest, ListsByPrincipalTimeAndDenial) {
   EXPECT_EQ(parsed["hash"], (*last)[0].hash);
 }
 
+TEST_F(AuditLogTest, AnAnchorKeptElsewhereCatchesACutLog) {
+  Append(5);
+  auto v = log_.Verify();
+  SV_ASSERT_OK(v);
+  ASSERT_EQ(v->head_hash.size(), 64u);
+  const AuditAnchor anchor{5, v->head_hash};
+  auto anchored = log_.Verify(anchor);
+  SV_ASSERT_OK(anchored);
+  EXPECT_FALSE(anchored->first_bad_seq.has_value()) << anchored->problem;
+
+  // Someone with the key cuts records 4 and 5 and moves the head back: the chain alone looks
+  // intact after a restart, the anchor does not.
+  auto third = kv_.Get(absl::StrFormat("r/%016x", 3));
+  ASSERT_TRUE(third.ok() && third->has_value());
+  SV_ASSERT_OK(kv_.Write(KvWrite{{{"head", **third}},
+                                 {absl::StrFormat("r/%016x", 4), absl::StrFormat("r/%016x", 5)}}));
+  AuditLog reopened(kv_, clock_);
+  SV_ASSERT_OK(reopened.Load());
+  auto alone = reopened.Verify();
+  SV_ASSERT_OK(alone);
+  EXPECT_FALSE(alone->first_bad_seq.has_value());
+  auto cut = reopened.Verify(anchor);
+  SV_ASSERT_OK(cut);
+  EXPECT_EQ(cut->first_bad_seq, 4u);
+  EXPECT_THAT(cut->problem, HasSubstr("anchored record 5 is gone"));
+
+  auto other = reopened.Verify(AuditAnchor{2, std::string(64, 'f')});
+  SV_ASSERT_OK(other);
+  EXPECT_EQ(other->first_bad_seq, 2u);
+  EXPECT_THAT(other->problem, HasSubstr("differs from its anchor"));
+}
+
 TEST_F(AuditLogTest, RefusalsFromOneAddressAreLimitedPerMinute) {
   AuditRecord refused;
   refused.remote_address = "ipv4:10.0.0.9:5123";
