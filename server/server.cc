@@ -31,6 +31,7 @@
 #include "server/https_get.h"
 #include "server/listener_tls.h"
 #include "server/ports_file.h"
+#include "server/query_grpc_server.h"
 #include "spdlog/spdlog.h"
 #include "storage/crypto/key_file.h"
 #include "storage/trace_store.h"
@@ -413,6 +414,29 @@ absl::Status Server::StartAdminGrpc() {
   return absl::OkStatus();
 }
 
+// Started last: it turns on gRPC server reflection for the servers built after it.
+absl::Status Server::StartQueryGrpc() {
+  if (config_.query_grpc_addr.empty()) return absl::OkStatus();
+  auto credentials = GrpcListenerCredentials(config_, "query_grpc");
+  if (!credentials.ok()) return credentials.status();
+  auto admit = AdmitFor("query_grpc");
+  if (!admit.ok()) return admit.status();
+  Authenticator* authenticator = config_.insecure_no_auth ? nullptr : authenticator_.get();
+  if (authenticator == nullptr) {
+    spdlog::warn("--insecure-no-auth: the query gRPC API on {} is served WITHOUT AUTHENTICATION",
+                 config_.query_grpc_addr);
+  }
+  query_grpc_ = std::make_unique<QueryGrpcServer>(
+      config_.query_grpc_addr, *query_service_,
+      MakeQueryGrpcCallerOf(authenticator, *audit_, *std::move(admit)));
+  absl::Status s = query_grpc_->Start(*credentials);
+  if (!s.ok()) return s;
+  bound_["query_grpc"] = query_grpc_->bound_address();
+  spdlog::info("query_grpc listening on {} ({})", bound_["query_grpc"],
+               DescribeTls(config_.TlsFor("query_grpc")));
+  return absl::OkStatus();
+}
+
 absl::Status Server::Start() {
   admin_handler_ = std::make_unique<AdminHandler>(metrics_, [this] {
     return ready_.load() ? absl::OkStatus() : absl::UnavailableError("starting or stopping");
@@ -424,6 +448,7 @@ absl::Status Server::Start() {
   if (s.ok()) s = StartReceivers();
   if (s.ok()) s = StartQuery();
   if (s.ok()) s = StartAdminGrpc();
+  if (s.ok()) s = StartQueryGrpc();
   if (s.ok() && !config_.ports_file.empty()) s = WritePortsFile(config_.ports_file, bound_);
   if (!s.ok()) return s;
   ready_.store(true);
@@ -435,6 +460,8 @@ void Server::Shutdown() {
   ready_.store(false);
   if (otlp_grpc_) otlp_grpc_->Shutdown(kShutdownGrace);
   StopHttp("otlp_http");
+  // Before the store closes: its calls in flight read from it.
+  if (query_grpc_) query_grpc_->Shutdown(kShutdownGrace);
   if (sampler_) sampler_->Shutdown();
   if (store_) store_->Shutdown();
   StopHttp("query_http");

@@ -30,6 +30,7 @@ class IngestMetrics;
 class JaegerHttpApi;
 class OtlpGrpcReceiver;
 class OtlpHttpReceiver;
+class QueryGrpcServer;
 class QueryService;
 class TraceStore;
 namespace sampling {
@@ -48,8 +49,9 @@ class Server {
   // Opens the store, starts every listener, then writes the ports file. On error the caller
   // still calls Shutdown().
   absl::Status Start();
-  // Stops the receivers (answering requests in flight), drains and closes the store, then
-  // stops the query and admin listeners. Idempotent.
+  // Stops the receivers (answering requests in flight) and the query gRPC listener (its calls
+  // in flight finish), drains and closes the store, then stops the query HTTP and admin
+  // listeners. Idempotent.
   void Shutdown();
   // Reloads the HTTP listeners' TLS certificates now (SIGHUP); the gRPC listeners pick up
   // changed files within tls_reload_interval. A failed reload keeps the old certificate.
@@ -66,6 +68,7 @@ class Server {
   absl::Status StartReceivers();
   absl::Status StartQuery();
   absl::Status StartAdminGrpc();
+  absl::Status StartQueryGrpc();
   absl::Status StartHttp(const std::string& name, const std::string& address, size_t max_body_bytes,
                          HttpHandler& handler);
   void StopHttp(const std::string& name);
@@ -93,6 +96,7 @@ class Server {
   std::unique_ptr<QueryService> query_service_;
   std::unique_ptr<HttpHandler> ui_;
   std::unique_ptr<JaegerHttpApi> jaeger_api_;
+  std::unique_ptr<QueryGrpcServer> query_grpc_;
   std::unique_ptr<AdminHandler> admin_handler_;
   std::unique_ptr<AdminGrpcServer> admin_grpc_;
   std::map<std::string, std::unique_ptr<HttpServer>> http_servers_;

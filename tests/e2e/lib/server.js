@@ -118,6 +118,7 @@ class SpanvaultServer {
       '--query-http-addr', '127.0.0.1:0',
       '--admin-http-addr', '127.0.0.1:0',
       '--admin-grpc-addr', '127.0.0.1:0',
+      '--query-grpc-addr', '127.0.0.1:0',
       '--ports-file', this.portsFile,
     ];
     if (this.uiDir) args.push('--ui-dir', this.uiDir);
@@ -202,6 +203,13 @@ class SpanvaultServer {
   get adminUrl() { return `${this.scheme}://${this.portsOrThrow().admin_http}`; }
   get otlpHttpUrl() { return `${this.scheme}://${this.portsOrThrow().otlp_http}`; }
   get otlpGrpcAddress() { return this.portsOrThrow().otlp_grpc; }
+  // The Jaeger gRPC query listener (jaeger.api_v2 and jaeger.api_v3 QueryService).
+  get queryGrpcAddress() {
+    const address = this.portsOrThrow().query_grpc;
+    if (!address) throw new Error(`${this.name}: the ports file has no query_grpc`);
+    return address;
+  }
+
   // The admin gRPC listener (spanvaultctl --server).
   get adminGrpcAddress() {
     const address = this.portsOrThrow().admin_grpc;

@@ -1,0 +1,54 @@
+#pragma once
+
+// Validation of the Jaeger gRPC query requests (jaeger.api_v2 and jaeger.api_v3) into the
+// query layer's vocabulary. Every error is kInvalidArgument with a message that names the
+// request field ("query.start_time_min: ...").
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "common/ids.h"
+#include "jaeger/api_v2/query.pb.h"
+#include "jaeger/api_v3/query_service.pb.h"
+#include "storage/trace_reader.h"
+
+namespace spanvault {
+
+// The default number of traces a search returns when search_depth is 0 (Jaeger's default).
+inline constexpr int kDefaultSearchDepth = 100;
+
+// api_v2 trace ids are 16 bytes (high then low half, big-endian), not all zero; the optional
+// start_time/end_time must be valid and in order.
+absl::StatusOr<TraceId> ParseGetTrace(const jaeger::api_v2::GetTraceRequest& request);
+absl::StatusOr<TraceId> ParseArchiveTrace(const jaeger::api_v2::ArchiveTraceRequest& request);
+// api_v3 trace ids are hex: 1 to 32 digits (a 16-digit id has a zero high half).
+absl::StatusOr<TraceId> ParseGetTrace(const jaeger::api_v3::GetTraceRequest& request);
+
+// The search of FindTraces. `query` is required. api_v2: start_time_min/max are optional (no
+// bound when unset). api_v3: both are required, as in Jaeger, and a `filter` is refused (not
+// supported). Both: min <= max for times and durations, durations not negative, search_depth
+// not negative (0 means kDefaultSearchDepth), attribute keys not empty.
+absl::StatusOr<TraceQuery> ParseFindTraces(const jaeger::api_v2::FindTracesRequest& request);
+absl::StatusOr<TraceQuery> ParseFindTraces(const jaeger::api_v3::FindTracesRequest& request);
+absl::StatusOr<TraceQuery> ParseFindTraces(
+    const jaeger::api_v3::FindTraceSummariesRequest& request);
+
+// GetOperations needs a service.
+absl::Status ValidateGetOperations(std::string_view service);
+
+// A time window [start, end] in Unix nanoseconds.
+struct TimeWindow {
+  uint64_t start_unix_nano = 0;
+  uint64_t end_unix_nano = 0;
+};
+
+// GetDependencies: api_v2 takes optional times (unset end: no bound); api_v3 requires both,
+// with end after start, as Jaeger does.
+absl::StatusOr<TimeWindow> ParseGetDependencies(
+    const jaeger::api_v2::GetDependenciesRequest& request);
+absl::StatusOr<TimeWindow> ParseGetDependencies(
+    const jaeger::api_v3::GetDependenciesRequest& request);
+
+}  // namespace spanvault

@@ -1,0 +1,127 @@
+#include "query/jaeger_grpc_v3.h"
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status_macros.h"
+#include "query/grpc_query_params.h"
+#include "query/query_seams.h"
+
+namespace spanvault {
+namespace {
+
+namespace v3 = ::jaeger::api_v3;
+
+constexpr std::string_view kGetTrace = "/jaeger.api_v3.QueryService/GetTrace";
+constexpr std::string_view kFindTraces = "/jaeger.api_v3.QueryService/FindTraces";
+constexpr std::string_view kGetServices = "/jaeger.api_v3.QueryService/GetServices";
+constexpr std::string_view kGetOperations = "/jaeger.api_v3.QueryService/GetOperations";
+constexpr std::string_view kGetDependencies = "/jaeger.api_v3.QueryService/GetDependencies";
+constexpr std::string_view kFindTraceSummaries = "/jaeger.api_v3.QueryService/FindTraceSummaries";
+
+absl::Status Send(const otlp::TracesData& trace, JaegerGrpcV3::TracesWriter& writer) {
+  if (!writer.Write(trace)) return absl::CancelledError("the client went away");
+  return absl::OkStatus();
+}
+
+void ToProto(const TraceSummary& s, v3::TraceSummary* out) {
+  out->set_trace_id(s.trace_id.ToHex());
+  out->set_root_service_name(s.root_service_name);
+  out->set_root_operation_name(s.root_operation_name);
+  out->set_min_start_time_unix_nano(s.min_start_time_unix_nano);
+  out->set_max_end_time_unix_nano(s.max_end_time_unix_nano);
+  out->set_span_count(static_cast<int32_t>(s.span_count));
+  out->set_error_span_count(static_cast<int32_t>(s.error_span_count));
+  for (const auto& service : s.services) {
+    v3::ServiceSummary* svc = out->add_services();
+    svc->set_name(service.name);
+    svc->set_span_count(static_cast<int32_t>(service.span_count));
+    svc->set_error_span_count(static_cast<int32_t>(service.error_span_count));
+  }
+}
+
+}  // namespace
+
+grpc::Status JaegerGrpcV3::GetTrace(grpc::ServerContext* context,
+                                    const v3::GetTraceRequest* request, TracesWriter* writer) {
+  return ServeGrpcQuery(caller_of_, *context, kGetTrace, [&](const Principal& caller) {
+    SV_ASSIGN_OR_RETURN(TraceId id, ParseGetTrace(*request));
+    SV_ASSIGN_OR_RETURN(otlp::TracesData trace, queries_.GetTrace(caller, id));
+    return Send(trace, *writer);
+  });
+}
+
+grpc::Status JaegerGrpcV3::FindTraces(grpc::ServerContext* context,
+                                      const v3::FindTracesRequest* request, TracesWriter* writer) {
+  return ServeGrpcQuery(caller_of_, *context, kFindTraces, [&](const Principal& caller) {
+    SV_ASSIGN_OR_RETURN(TraceQuery query, ParseFindTraces(*request));
+    SV_ASSIGN_OR_RETURN(std::vector<otlp::TracesData> traces,
+                        queries_.FindTraces(caller, std::move(query)));
+    for (const auto& trace : traces) SV_RETURN_IF_ERROR(Send(trace, *writer));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status JaegerGrpcV3::GetServices(grpc::ServerContext* context, const v3::GetServicesRequest*,
+                                       v3::GetServicesResponse* response) {
+  return ServeGrpcQuery(caller_of_, *context, kGetServices, [&](const Principal& caller) {
+    SV_ASSIGN_OR_RETURN(std::vector<std::string> services, queries_.GetServices(caller));
+    for (auto& service : services) response->add_services(std::move(service));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status JaegerGrpcV3::GetOperations(grpc::ServerContext* context,
+                                         const v3::GetOperationsRequest* request,
+                                         v3::GetOperationsResponse* response) {
+  return ServeGrpcQuery(caller_of_, *context, kGetOperations, [&](const Principal& caller) {
+    SV_RETURN_IF_ERROR(ValidateGetOperations(request->service()));
+    SV_ASSIGN_OR_RETURN(std::vector<Operation> operations,
+                        queries_.GetOperations(caller, request->service(), request->span_kind()));
+    std::set<std::pair<std::string, std::string>> unique;
+    for (const auto& op : operations) {
+      unique.emplace(op.name, op.span_kind.empty() ? "internal" : op.span_kind);
+    }
+    for (const auto& [name, kind] : unique) {
+      v3::Operation* out = response->add_operations();
+      out->set_name(name);
+      out->set_span_kind(kind);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status JaegerGrpcV3::GetDependencies(grpc::ServerContext* context,
+                                           const v3::GetDependenciesRequest* request,
+                                           v3::DependenciesResponse* response) {
+  return ServeGrpcQuery(caller_of_, *context, kGetDependencies, [&](const Principal& caller) {
+    SV_ASSIGN_OR_RETURN(TimeWindow window, ParseGetDependencies(*request));
+    SV_ASSIGN_OR_RETURN(std::vector<DependencyEdge> edges,
+                        GetDependenciesSeam(caller, window.start_unix_nano, window.end_unix_nano));
+    for (const auto& edge : edges) {
+      v3::Dependency* out = response->add_dependencies();
+      out->set_parent(edge.parent);
+      out->set_child(edge.child);
+      out->set_call_count(edge.call_count);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status JaegerGrpcV3::FindTraceSummaries(
+    grpc::ServerContext* context, const v3::FindTraceSummariesRequest* request,
+    grpc::ServerWriter<v3::FindTraceSummariesResponse>* writer) {
+  return ServeGrpcQuery(caller_of_, *context, kFindTraceSummaries, [&](const Principal& caller) {
+    SV_ASSIGN_OR_RETURN(TraceQuery query, ParseFindTraces(*request));
+    SV_ASSIGN_OR_RETURN(std::vector<TraceSummary> summaries,
+                        queries_.FindTraceSummaries(caller, std::move(query)));
+    v3::FindTraceSummariesResponse response;
+    for (const auto& summary : summaries) ToProto(summary, response.add_summaries());
+    if (!writer->Write(response)) return absl::CancelledError("the client went away");
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace spanvault

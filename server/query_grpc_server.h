@@ -1,0 +1,53 @@
+#pragma once
+
+// QueryGrpcServer: the Jaeger gRPC query listener (--query-grpc-addr): jaeger.api_v2 and
+// jaeger.api_v3 QueryService, with server reflection.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "query/grpc_caller.h"
+
+namespace spanvault {
+
+class AuditLog;
+class Authenticator;
+class QueryService;
+
+// Who calls the query gRPC API: peers outside `admit` (allowed_cidrs; null: everyone) are
+// refused with PERMISSION_DENIED and audited by `admit`; then the caller authenticates from the
+// "authorization" metadata (Basic or Bearer) or the proxy identity headers, as on the HTTP
+// query API, and a failed login with credentials is audited. A null `authenticator`
+// (--insecure-no-auth) serves everyone as Principal::Anonymous. Both must outlive the result.
+GrpcCallerOf MakeQueryGrpcCallerOf(Authenticator* authenticator, AuditLog& audit,
+                                   std::function<bool(const std::string& peer)> admit);
+
+// Thread-safe.
+class QueryGrpcServer {
+ public:
+  // `queries` must outlive the server.
+  QueryGrpcServer(std::string address, QueryService& queries, GrpcCallerOf caller_of);
+  ~QueryGrpcServer();
+
+  // Binds and starts with `credentials` (GrpcListenerCredentials). Turns on gRPC server
+  // reflection for servers built from now on, so start it after the other gRPC listeners.
+  // kUnavailable when the address cannot be bound.
+  absl::Status Start(const std::shared_ptr<grpc::ServerCredentials>& credentials);
+  std::string bound_address() const { return bound_; }
+  // Stops accepting, lets calls in flight finish for up to `grace`, then cancels them.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  const std::string address_;
+  std::unique_ptr<grpc::Service> v2_;
+  std::unique_ptr<grpc::Service> v3_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string bound_;
+};
+
+}  // namespace spanvault
