@@ -1,17 +1,21 @@
 #include "server/grpc_auth_request.h"
 
+#include <optional>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/grpc_security_constants.h"
 
 namespace spanvault {
 namespace {
 
-std::string Metadata(const grpc::ServerContext& context, std::string_view key) {
+// The value of metadata `key` (matched in lower case, as gRPC stores it).
+std::optional<std::string> Metadata(const grpc::ServerContext& context, std::string_view key) {
   const auto& metadata = context.client_metadata();
-  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
-  if (it == metadata.end()) return "";
+  std::string lower = absl::AsciiStrToLower(absl::string_view(key.data(), key.size()));
+  auto it = metadata.find(grpc::string_ref(lower.data(), lower.size()));
+  if (it == metadata.end()) return std::nullopt;
   return std::string(it->second.data(), it->second.size());
 }
 
@@ -32,11 +36,17 @@ std::vector<std::string> PeerNames(const grpc::ServerContext& context) {
 
 }  // namespace
 
-AuthRequest GrpcAuthRequest(const grpc::ServerContext& context) {
+AuthRequest GrpcAuthRequest(const grpc::ServerContext& context, const ProxyAuthOptions* proxy) {
   AuthRequest request;
-  request.authorization = Metadata(context, "authorization");
+  request.authorization = Metadata(context, "authorization").value_or("");
   request.remote_address = context.peer();
   request.tls_peer_names = PeerNames(context);
+  if (proxy != nullptr && !proxy->user_header.empty()) {
+    request.proxy_user = Metadata(context, proxy->user_header);
+  }
+  if (proxy != nullptr && !proxy->groups_header.empty()) {
+    request.proxy_groups = Metadata(context, proxy->groups_header);
+  }
   return request;
 }
 
