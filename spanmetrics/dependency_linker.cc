@@ -27,9 +27,10 @@ void DependencyLinker::Add(const SpanFacts& span, absl::Time now, std::vector<Ed
       edges->push_back(Edge{it->second.service, span.service, span.start});
     }
   }
-  if (span.kind != kSpanKindConsumer) return;
+  // Links stand in for the parent only when propagation was broken: a consumer with a parent
+  // of its own (a local "receive" span, say) is counted through that parent.
+  if (span.kind != kSpanKindConsumer || !span.parent_span_id.empty()) return;
   for (const auto& [trace_id, span_id] : span.links) {
-    if (trace_id == span.trace_id && span_id == span.parent_span_id) continue;
     std::string linked = KeyOf(trace_id, span_id);
     auto it = spans_.find(linked);
     if (it == spans_.end()) {

@@ -61,9 +61,10 @@ struct LinkerEvictions {
 //   - a span whose parent is a span of another service: parent service -> child service (any
 //     span kinds, as Jaeger's stores count CHILD_OF references); same-service pairs are not
 //     links;
-//   - a CONSUMER span with a span link to a PRODUCER span of another service (context
-//     propagation broken, or a batch consumer): producer service -> consumer service, unless
-//     that producer is also the span's parent (counted once).
+//   - a CONSUMER span without a parent (context propagation broken: the consumer started a new
+//     trace) with a span link to a PRODUCER span of another service: producer service ->
+//     consumer service. A consumer with a parent is counted through its parent only, so one
+//     message hop counts once even when a local child of the receive span links the producer.
 // Each span is remembered (bounded, FIFO, ttl); a child whose parent (or linked producer) has
 // not arrived waits for it (bounded, FIFO, ttl). A span seen twice (a retried export) is
 // ignored the second time. Not thread-safe; owned by the tap under its lock.

@@ -58,7 +58,8 @@ class SpanMetricsReader {
  public:
   virtual ~SpanMetricsReader() = default;
   // The links counted in the hour buckets that overlap [start, end), call counts summed per
-  // (parent, child). kUnavailable/kDataLoss when the aggregates cannot be read.
+  // (parent, child). kDataLoss when the aggregates cannot be read; kUnavailable when they
+  // cannot be read now (the store fails, or a read kept overlapping writes): retry.
   virtual absl::StatusOr<std::vector<DependencyLink>> GetDependencies(absl::Time start,
                                                                       absl::Time end) = 0;
   // The minute cells with a start in [start, end) of `services` and `span_kinds` (every kind

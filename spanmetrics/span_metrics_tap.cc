@@ -11,6 +11,13 @@ namespace {
 constexpr size_t kScanPage = 4096;
 constexpr absl::Duration kFutureSkew = absl::Minutes(10);
 constexpr absl::Duration kRetentionEvery = absl::Hours(1);
+// A read that overlaps a flush is retried; flushes come every few seconds, so a read that
+// overlaps this many in a row is stuck behind a slow store.
+constexpr int kReadAttempts = 5;
+
+absl::Status Busy() {
+  return absl::UnavailableError("the span metrics are being written; retry the query");
+}
 
 absl::Time Floor(absl::Time t, absl::Duration unit) {
   return absl::UnixEpoch() + absl::Floor(t - absl::UnixEpoch(), unit);
@@ -261,7 +268,7 @@ absl::Status SpanMetricsTap::DeleteExpired(absl::Time now) {
 absl::StatusOr<std::vector<DependencyLink>> SpanMetricsTap::GetDependencies(absl::Time start,
                                                                             absl::Time end) {
   absl::Time first = Floor(start, absl::Hours(1));
-  while (true) {
+  for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
     std::map<std::pair<std::string, std::string>, uint64_t> sum;
     uint64_t epoch = 0;
     {
@@ -286,6 +293,7 @@ absl::StatusOr<std::vector<DependencyLink>> SpanMetricsTap::GetDependencies(absl
     for (const auto& [names, count] : sum) out.push_back({names.first, names.second, count});
     return out;
   }
+  return Busy();
 }
 
 absl::StatusOr<std::vector<MinuteMetrics>> SpanMetricsTap::GetMetrics(
@@ -296,7 +304,7 @@ absl::StatusOr<std::vector<MinuteMetrics>> SpanMetricsTap::GetMetrics(
     return services.contains(key.service) &&
            (span_kinds.empty() || span_kinds.contains(key.span_kind));
   };
-  while (true) {
+  for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
     std::map<std::pair<absl::Time, SeriesKey>, MinuteCell> sum;
     uint64_t epoch = 0;
     {
@@ -322,6 +330,7 @@ absl::StatusOr<std::vector<MinuteMetrics>> SpanMetricsTap::GetMetrics(
     for (auto& [bucket, cell] : sum) out.push_back({bucket.first, bucket.second, std::move(cell)});
     return out;
   }
+  return Busy();
 }
 
 }  // namespace spanvault::spanmetrics

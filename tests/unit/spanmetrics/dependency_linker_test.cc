@@ -108,6 +108,17 @@ TEST(DependencyLinker, LinkToANonProducerOrFromANonConsumerIsNoLink) {
   // A waiting link never matched a non-producer; it is still waiting for a producer.
 }
 
+TEST(DependencyLinker, ALinkFromAConsumerWithAParentIsNotCountedAgain) {
+  // Jaeger's rich shape: receive (child of the producer) -> process (child of receive, with a
+  // link to the producer). One message, one call.
+  DependencyLinker linker({});
+  SpanFacts producer = Span(1, 2, 0, "crm", kSpanKindProducer);
+  SpanFacts receive = Span(1, 3, 2, "mes", kSpanKindConsumer);
+  SpanFacts process = Span(1, 4, 3, "mes", kSpanKindConsumer);
+  process.links.emplace_back(producer.trace_id, producer.span_id);
+  EXPECT_THAT(AddAll(linker, {process, receive, producer}), ElementsAre("crm>mes"));
+}
+
 TEST(DependencyLinker, ParentAndLinkToTheSameProducerCountOnce) {
   DependencyLinker linker({});
   SpanFacts producer = Span(1, 2, 1, "crm", kSpanKindProducer);
