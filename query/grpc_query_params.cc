@@ -187,6 +187,16 @@ absl::Status ValidateGetOperations(std::string_view service) {
   return absl::OkStatus();
 }
 
+std::pair<absl::Time, absl::Duration> EndAndLookback(const TimeWindow& window, absl::Time now) {
+  const absl::Time start = absl::FromUnixNanos(static_cast<int64_t>(
+      std::min<uint64_t>(window.start_unix_nano, std::numeric_limits<int64_t>::max())));
+  const absl::Time end = window.end_unix_nano >= kNoBound
+                             ? now
+                             : absl::FromUnixNanos(static_cast<int64_t>(std::min<uint64_t>(
+                                   window.end_unix_nano, std::numeric_limits<int64_t>::max())));
+  return {end, std::max(end - start, absl::ZeroDuration())};
+}
+
 absl::StatusOr<TimeWindow> ParseGetDependencies(
     const jaeger::api_v2::GetDependenciesRequest& request) {
   return Window(request.has_start_time(), request.start_time(), "start_time",

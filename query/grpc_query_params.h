@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/ids.h"
 #include "jaeger/api_v2/query.pb.h"
 #include "jaeger/api_v3/query_service.pb.h"
@@ -43,6 +45,10 @@ struct TimeWindow {
   uint64_t start_unix_nano = 0;
   uint64_t end_unix_nano = 0;
 };
+
+// The window as QueryService::GetDependencies takes it: its end (`now` when it has none) and
+// the time from its start to that end.
+std::pair<absl::Time, absl::Duration> EndAndLookback(const TimeWindow& window, absl::Time now);
 
 // GetDependencies: api_v2 takes optional times (unset end: no bound); api_v3 requires both,
 // with end after start, as Jaeger does.

@@ -107,8 +107,9 @@ grpc::Status JaegerGrpcV2::GetDependencies(grpc::ServerContext* context,
                                            v2::GetDependenciesResponse* response) {
   return ServeGrpcQuery(caller_of_, *context, kGetDependencies, [&](const Principal& caller) {
     SV_ASSIGN_OR_RETURN(TimeWindow window, ParseGetDependencies(*request));
-    SV_ASSIGN_OR_RETURN(std::vector<DependencyEdge> edges,
-                        GetDependenciesSeam(caller, window.start_unix_nano, window.end_unix_nano));
+    const auto [end, lookback] = EndAndLookback(window, absl::Now());
+    SV_ASSIGN_OR_RETURN(std::vector<spanmetrics::DependencyLink> edges,
+                        queries_.GetDependencies(caller, end, lookback, ""));
     for (const auto& edge : edges) {
       v2::DependencyLink* link = response->add_dependencies();
       link->set_parent(edge.parent);

@@ -7,7 +7,6 @@
 
 #include "common/status_macros.h"
 #include "query/grpc_query_params.h"
-#include "query/query_seams.h"
 
 namespace spanvault {
 namespace {
@@ -98,8 +97,9 @@ grpc::Status JaegerGrpcV3::GetDependencies(grpc::ServerContext* context,
                                            v3::DependenciesResponse* response) {
   return ServeGrpcQuery(caller_of_, *context, kGetDependencies, [&](const Principal& caller) {
     SV_ASSIGN_OR_RETURN(TimeWindow window, ParseGetDependencies(*request));
-    SV_ASSIGN_OR_RETURN(std::vector<DependencyEdge> edges,
-                        GetDependenciesSeam(caller, window.start_unix_nano, window.end_unix_nano));
+    const auto [end, lookback] = EndAndLookback(window, absl::Now());
+    SV_ASSIGN_OR_RETURN(std::vector<spanmetrics::DependencyLink> edges,
+                        queries_.GetDependencies(caller, end, lookback, ""));
     for (const auto& edge : edges) {
       v3::Dependency* out = response->add_dependencies();
       out->set_parent(edge.parent);

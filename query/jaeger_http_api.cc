@@ -10,6 +10,7 @@
 #include "common/wire_status.h"
 #include "query/jaeger_json.h"
 #include "query/query_params.h"
+#include "query/spm_http.h"
 
 namespace spanvault {
 namespace {
@@ -286,6 +287,10 @@ HttpResponse RouteClassic(QueryService& q, const ApiCall& call, std::string_view
   if (rest == "operations") return ClassicOperations(q, call);
   if (rest == "traces") return ClassicSearchTraces(q, call);
   if (rest.starts_with("traces/")) return ClassicTraceById(q, call, rest.substr(7));
+  if (rest == "dependencies") return DependenciesResponse(q, call.caller, call.params, call.pretty);
+  if (rest.starts_with("metrics/")) {
+    return MetricsResponse(q, call.caller, rest.substr(8), call.params, call.pretty);
+  }
   if (rest.starts_with("services/") && rest.ends_with("/operations")) {
     std::string_view service = rest.substr(9, rest.size() - 9 - 11);
     return ClassicServiceOperations(q, call, PercentDecode(service, false));

@@ -12,7 +12,8 @@ namespace spanvault {
 
 // Serves, exactly as reference/jaeger-query-api.md §1 describes them:
 //   GET /api/services, /api/services/{service}/operations, /api/operations,
-//   /api/traces (search or traceID=...), /api/traces/{id}
+//   /api/traces (search or traceID=...), /api/traces/{id}, /api/dependencies,
+//   /api/metrics/{latencies,calls,errors,minstep} (query/spm_http.h)
 //   GET /api/v3/services, /api/v3/operations, /api/v3/traces/{id}, /api/v3/traces,
 //   /api/v3/trace-summaries
 // Classic errors use the {"data":null,...,"errors":[{"code","msg"}]} envelope, v3 errors

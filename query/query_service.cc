@@ -1,6 +1,7 @@
 #include "query/query_service.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -169,6 +170,76 @@ absl::StatusOr<std::vector<TraceSummary>> QueryService::FindTraceSummaries(const
     return out;
   }();
   return Audited(caller, "FindTraceSummaries", std::move(params), started, std::move(found));
+}
+
+namespace {
+
+absl::Status NoSpanMetrics() {
+  return absl::UnimplementedError("span metrics are not configured on this server");
+}
+
+std::string_view MetricKindName(spanmetrics::MetricKind kind) {
+  switch (kind) {
+    case spanmetrics::MetricKind::kLatencies:
+      return "latencies";
+    case spanmetrics::MetricKind::kCalls:
+      return "calls";
+    case spanmetrics::MetricKind::kErrors:
+      return "errors";
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<spanmetrics::DependencyLink>> QueryService::GetDependencies(
+    const Principal& caller, absl::Time end, absl::Duration lookback, const std::string& service) {
+  absl::Time started = absl::Now();
+  auto links = [&]() -> absl::StatusOr<std::vector<spanmetrics::DependencyLink>> {
+    if (absl::Status s = CheckCanRead(caller); !s.ok()) return s;
+    if (span_metrics_ == nullptr) return NoSpanMetrics();
+    auto all = span_metrics_->GetDependencies(end - lookback, end);
+    if (!all.ok()) return all;
+    std::erase_if(*all, [&](const spanmetrics::DependencyLink& link) {
+      if (!service.empty() && link.parent != service && link.child != service) return true;
+      return !caller.access->CanReadService(link.parent) ||
+             !caller.access->CanReadService(link.child);
+    });
+    return all;
+  }();
+  return Audited(caller, "GetDependencies",
+                 Json({{"end_unix_millis", absl::ToUnixMillis(end)},
+                       {"lookback_millis", absl::ToInt64Milliseconds(lookback)},
+                       {"service", service}}),
+                 started, std::move(links));
+}
+
+absl::StatusOr<std::vector<spanmetrics::Series>> QueryService::GetMetrics(
+    const Principal& caller, spanmetrics::MetricKind kind, spanmetrics::MetricsQuery query) {
+  absl::Time started = absl::Now();
+  nlohmann::json params = {{"metric", std::string(MetricKindName(kind))},
+                           {"services", query.services},
+                           {"span_kinds", query.span_kinds},
+                           {"group_by_operation", query.group_by_operation},
+                           {"end_unix_millis", absl::ToUnixMillis(query.end)},
+                           {"lookback_millis", absl::ToInt64Milliseconds(query.lookback)},
+                           {"step_millis", absl::ToInt64Milliseconds(query.step)},
+                           {"rate_per_millis", absl::ToInt64Milliseconds(query.rate_per)}};
+  if (kind == spanmetrics::MetricKind::kLatencies) params["quantile"] = query.quantile;
+  auto series = [&]() -> absl::StatusOr<std::vector<spanmetrics::Series>> {
+    if (absl::Status s = CheckCanRead(caller); !s.ok()) return s;
+    if (span_metrics_ == nullptr) return NoSpanMetrics();
+    std::set<std::string> services;
+    for (const auto& s : query.services) {
+      if (caller.access->CanReadService(s)) services.insert(s);
+    }
+    if (services.empty()) return std::vector<spanmetrics::Series>();
+    auto minutes = span_metrics_->GetMetrics(spanmetrics::MetricsWindowStart(query), query.end,
+                                             services, query.span_kinds);
+    if (!minutes.ok()) return minutes.status();
+    return spanmetrics::ComputeSeries(kind, query, *minutes);
+  }();
+  return Audited(caller, "GetMetrics", Json(std::move(params)), started, std::move(series));
 }
 
 }  // namespace spanvault

@@ -15,6 +15,8 @@
 #include "absl/status/statusor.h"
 #include "auth/audit_log.h"
 #include "auth/principal.h"
+#include "spanmetrics/metrics_query.h"
+#include "spanmetrics/span_metrics_reader.h"
 #include "storage/trace_reader.h"
 
 namespace spanvault {
@@ -31,8 +33,10 @@ class QueryService {
   // `reader` and `audit` must outlive the service. With an audit log, every call is recorded
   // (caller, roles, address, caller.api, parameters, result count, allowed or denied, latency)
   // before its answer is returned; a call whose record cannot be written answers kUnavailable.
-  QueryService(QueryServiceOptions options, TraceReader& reader, AuditLog* audit = nullptr)
-      : options_(options), reader_(reader), audit_(audit) {}
+  // `span_metrics` (nullable; must outlive the service) answers GetDependencies and GetMetrics.
+  QueryService(QueryServiceOptions options, TraceReader& reader, AuditLog* audit = nullptr,
+               spanmetrics::SpanMetricsReader* span_metrics = nullptr)
+      : options_(options), reader_(reader), audit_(audit), span_metrics_(span_metrics) {}
 
   // The services the caller may read, sorted.
   absl::StatusOr<std::vector<std::string>> GetServices(const Principal& caller);
@@ -54,6 +58,18 @@ class QueryService {
   // Summaries of the traces FindTraces would find, in the caller's view (ViewSummary).
   absl::StatusOr<std::vector<TraceSummary>> FindTraceSummaries(const Principal& caller,
                                                                TraceQuery query);
+  // The service links counted in [end - lookback, end) (hour buckets: every hour that overlaps
+  // the window counts whole), only those whose parent and child the caller may both read (a
+  // link to a hidden service is left out entirely), and with `service` non-empty only those
+  // with it at either end. kUnimplemented without span metrics.
+  absl::StatusOr<std::vector<spanmetrics::DependencyLink>> GetDependencies(
+      const Principal& caller, absl::Time end, absl::Duration lookback, const std::string& service);
+  // The Monitor tab's series (spanmetrics::ComputeSeries) of the query's services that the
+  // caller may read; the others answer no series, as unknown services do. kUnimplemented
+  // without span metrics.
+  absl::StatusOr<std::vector<spanmetrics::Series>> GetMetrics(const Principal& caller,
+                                                              spanmetrics::MetricKind kind,
+                                                              spanmetrics::MetricsQuery query);
 
  private:
   absl::StatusOr<otlp::TracesData> ViewOf(const Principal& caller, const TraceId& trace_id);
@@ -68,6 +84,7 @@ class QueryService {
   const QueryServiceOptions options_;
   TraceReader& reader_;
   AuditLog* const audit_;
+  spanmetrics::SpanMetricsReader* const span_metrics_;
 };
 
 }  // namespace spanvault

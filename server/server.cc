@@ -32,6 +32,7 @@
 #include "server/listener_tls.h"
 #include "server/ports_file.h"
 #include "server/query_grpc_server.h"
+#include "spanmetrics/span_metrics_tap.h"
 #include "spdlog/spdlog.h"
 #include "storage/crypto/key_file.h"
 #include "storage/trace_store.h"
@@ -347,6 +348,13 @@ absl::Status Server::StartReceivers() {
     static DiscardSink discard;  // stateless, so one for the process is enough
     sink = &discard;
     spdlog::warn("--sink=discard: received spans are dropped (a benchmark-only mode)");
+  } else {
+    // Every acknowledged span feeds the RED metrics and dependency links before sampling.
+    span_metrics_ = std::make_unique<spanmetrics::SpanMetricsTap>(
+        spanmetrics::SpanMetricsTapOptions{}, *sink, store_->SpanMetrics(), RealClock::Get(),
+        metrics_);
+    span_metrics_->Start();
+    sink = span_metrics_.get();
   }
   if (!config_.otlp_grpc_addr.empty()) {
     OtlpGrpcReceiverOptions options;
@@ -377,9 +385,13 @@ absl::Status Server::StartReceivers() {
 }
 
 absl::Status Server::StartQuery() {
-  query_service_ = std::make_unique<QueryService>(QueryServiceOptions{}, *store_, audit_.get());
+  query_service_ = std::make_unique<QueryService>(QueryServiceOptions{}, *store_, audit_.get(),
+                                                  span_metrics_.get());
   if (!config_.ui_dir.empty()) {
-    auto ui = UiHandler::Create(config_.ui_dir, UiCapabilities{});
+    UiCapabilities capabilities;
+    capabilities.dependencies = span_metrics_ != nullptr;
+    capabilities.metrics_storage = span_metrics_ != nullptr;
+    auto ui = UiHandler::Create(config_.ui_dir, capabilities);
     if (!ui.ok()) return ui.status();
     ui_ = std::move(*ui);
     spdlog::info("serving the Jaeger UI from {}", config_.ui_dir);
@@ -464,6 +476,12 @@ void Server::Shutdown() {
   if (query_grpc_) query_grpc_->Shutdown(kShutdownGrace);
   if (sampler_) sampler_->Shutdown();
   if (store_) store_->Shutdown();
+  // After the store has answered every batch (the store's column families stay open until it
+  // is destroyed): the last aggregates are written.
+  if (span_metrics_) {
+    absl::Status s = span_metrics_->Shutdown();
+    if (!s.ok()) spdlog::error("cannot write the span metrics: {}", std::string(s.message()));
+  }
   StopHttp("query_http");
   if (admin_grpc_) admin_grpc_->Shutdown(kShutdownGrace);
   StopHttp("admin_http");

@@ -33,6 +33,9 @@ class OtlpHttpReceiver;
 class QueryGrpcServer;
 class QueryService;
 class TraceStore;
+namespace spanmetrics {
+class SpanMetricsTap;
+}  // namespace spanmetrics
 namespace sampling {
 class PolicySet;
 class RuleSet;
@@ -90,6 +93,7 @@ class Server {
   std::unique_ptr<sampling::RuleSet> rules_;
   std::unique_ptr<sampling::PolicySet> policies_;
   std::unique_ptr<sampling::TailSampler> sampler_;
+  std::unique_ptr<spanmetrics::SpanMetricsTap> span_metrics_;
   std::unique_ptr<IngestMetrics> ingest_metrics_;
   std::unique_ptr<OtlpGrpcReceiver> otlp_grpc_;
   std::unique_ptr<OtlpHttpReceiver> otlp_http_;

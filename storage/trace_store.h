@@ -95,9 +95,12 @@ class TraceStore : public SpanSink, public TraceReader {
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadRules() = 0;
 
   // Durable key-value spaces in the same (encrypted) store, kept apart from the traces and
-  // their retention: users, roles and tokens; the audit log.
+  // their retention: users, roles and tokens; the audit log; the span-metrics aggregates
+  // (RED metrics and dependency links, spanmetrics/aggregate_codec.h), which keep their own
+  // retention.
   virtual KvStore& Identities() = 0;
   virtual KvStore& Audit() = 0;
+  virtual KvStore& SpanMetrics() = 0;
 };
 
 struct TraceStoreOptions {

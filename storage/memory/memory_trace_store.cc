@@ -71,6 +71,7 @@ class MemoryTraceStore final : public TraceStore {
   absl::StatusOr<bool> IsPending(const TraceId& trace_id) override ABSL_LOCKS_EXCLUDED(mu_);
   KvStore& Identities() override { return identities_; }
   KvStore& Audit() override { return audit_; }
+  KvStore& SpanMetrics() override { return span_metrics_; }
 
  private:
   using Trace = std::map<std::string, StoredSpan>;  // by span id
@@ -85,6 +86,7 @@ class MemoryTraceStore final : public TraceStore {
 
   MemoryKvStore identities_;
   MemoryKvStore audit_;
+  MemoryKvStore span_metrics_;
   absl::Mutex mu_;
   absl::flat_hash_map<TraceId, PendingTrace> pending_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<TraceId, SamplingDecision> decisions_ ABSL_GUARDED_BY(mu_);

@@ -45,7 +45,8 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
           {"decision_log", TableOptions(/*bloom=*/false, 4)},
           {"rules", TableOptions(/*bloom=*/false, 1)},
           {"identities", TableOptions(/*bloom=*/false, 1)},
-          {"audit", TableOptions(/*bloom=*/false, 4)}};
+          {"audit", TableOptions(/*bloom=*/false, 4)},
+          {"span_metrics", TableOptions(/*bloom=*/true, 4)}};
 }
 
 absl::Status CheckFormat(rocksdb::DB& db) {
@@ -113,6 +114,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   out->rules = raw[8];
   out->identities = raw[9];
   out->audit = raw[10];
+  out->span_metrics = raw[11];
   absl::Status format = CheckFormat(*out->db);
   if (!format.ok()) return format;
   absl::Status marker = WriteEncryptionMarker(path, store_env->marker);

@@ -41,6 +41,8 @@ struct RocksDb {
   // Kept apart from traces and their retention: users, roles and tokens; the audit log.
   rocksdb::ColumnFamilyHandle* identities = nullptr;
   rocksdb::ColumnFamilyHandle* audit = nullptr;
+  // RED-metric and dependency aggregates (spanmetrics/).
+  rocksdb::ColumnFamilyHandle* span_metrics = nullptr;
 };
 
 struct RocksDbOptions {

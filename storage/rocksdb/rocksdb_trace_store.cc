@@ -20,8 +20,8 @@
 #include "storage/rocksdb/catalog.h"
 #include "storage/rocksdb/db.h"
 #include "storage/rocksdb/key_codec.h"
-#include "storage/rocksdb/kv_column.h"
 #include "storage/rocksdb/key_rotation.h"
+#include "storage/rocksdb/kv_column.h"
 #include "storage/rocksdb/rocks_status.h"
 #include "storage/rocksdb/trace_search.h"
 #include "storage/trace_records.h"
@@ -86,6 +86,7 @@ class RocksDbTraceStore final : public TraceStore {
         search_(*db_, catalog_, indexed_, options.max_scan_candidates),
         identities_(*db_->db, db_->identities, "identities"),
         audit_(*db_->db, db_->audit, "the audit log"),
+        span_metrics_(*db_->db, db_->span_metrics, "the span metrics"),
         key_rotation_(NewKeyRotation(*db_, options)) {}
   ~RocksDbTraceStore() override { Shutdown(); }
 
@@ -128,6 +129,7 @@ class RocksDbTraceStore final : public TraceStore {
   absl::StatusOr<bool> IsPending(const TraceId& trace_id) override;
   KvStore& Identities() override { return identities_; }
   KvStore& Audit() override { return audit_; }
+  KvStore& SpanMetrics() override { return span_metrics_; }
 
  private:
   absl::Status LoadCatalog();
@@ -147,6 +149,7 @@ class RocksDbTraceStore final : public TraceStore {
   const TraceSearch search_;
   RocksKvStore identities_;
   RocksKvStore audit_;
+  RocksKvStore span_metrics_;
   // Null when the store is not encrypted.
   const std::unique_ptr<RocksDbKeyRotation> key_rotation_;
   std::thread writer_;

@@ -1,6 +1,7 @@
 'use strict';
 // The unmodified Jaeger UI, served by spanvault with --ui-dir, driven in headless Chromium:
-// search a service, open the trace from the results, and open a trace by its URL; and the same
+// search a service, open the trace from the results, and open a trace by its URL; the System
+// Architecture page and the Monitor tab over the span metrics; and the same
 // UI for a support engineer (signed in through a trusted proxy), who sees only the order path,
 // personal data redacted and an out-of-scope hop as a placeholder.
 
@@ -148,6 +149,24 @@ test('trace page opened by URL', async () => {
   await page.locator('.span-name', { hasText: 'charge-payment' }).click();
   await page.getByText('PaymentDeclined').first().waitFor({ timeout: 30000 });
   await screenshot(page, 'browser-trace-direct.png');
+  await page.context().close();
+  assert.deepEqual(apiFailures, [], 'no /api/ call from the UI failed');
+});
+
+test('System Architecture and Monitor show the services and operations sent', async () => {
+  const page = await newPage('dependencies');
+  await page.goto(`${server.queryOrigin}/dependencies`);
+  // The link ui-shop-api -> ui-mes-worker (producer -> consumer) from /api/dependencies.
+  await page.getByText('ui-mes-worker').first().waitFor({ timeout: 30000 });
+  await page.getByText('ui-shop-api').first().waitFor({ timeout: 30000 });
+  await screenshot(page, 'browser-dependencies.png');
+
+  // The Monitor menu is there (metricsStorage), and its tab charts the service's server spans.
+  await page.goto(`${server.queryOrigin}/monitor?service=ui-shop-api&spanKind=server`);
+  await page.getByText('Operations metrics under').first().waitFor({ timeout: 30000 });
+  await page.locator('.ant-table-row', { hasText: 'POST /orders' }).first().waitFor({ timeout: 30000 });
+  assert.equal(await page.getByText('No data yet').count(), 0, 'the Monitor tab has data');
+  await screenshot(page, 'browser-monitor.png');
   await page.context().close();
   assert.deepEqual(apiFailures, [], 'no /api/ call from the UI failed');
 });

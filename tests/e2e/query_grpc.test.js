@@ -352,13 +352,18 @@ test('FindTraces of both APIs and FindTraceSummaries find what the HTTP searches
   assert.deepEqual(await stream(v3, 'FindTraces', { query: { ...v3query, service_name: 'nobody' } }), []);
 });
 
-test('ArchiveTrace is not configured and GetDependencies answers no edges yet', async () => {
+test('ArchiveTrace is not configured; GetDependencies answers what /api/dependencies answers', async () => {
   await rejected(unary(v2, 'ArchiveTrace', { trace_id: idBytes(rich.traceId) }),
                  grpc.status.UNIMPLEMENTED, /^archive storage is not configured$/);
-  assert.deepEqual((await unary(v2, 'GetDependencies', {})).dependencies, []);
-  assert.deepEqual((await unary(v3, 'GetDependencies', {
+  const endMs = Number(BigInt(window.endNs) / 1000000n);
+  const lookbackMs = Number((BigInt(window.endNs) - BigInt(window.startNs)) / 1000000n);
+  const http = (await request(`${server.queryUrl}/api/dependencies?endTs=${endMs}&lookback=${lookbackMs}`)).json().data;
+  const links = (list) => list.map((d) => `${d.parent}->${d.child}:${Number(d.callCount ?? d.call_count)}`).sort();
+  assert.ok(http.some((d) => d.parent === 'shop-api' && d.child === 'mes-worker'), JSON.stringify(http));
+  assert.deepEqual(links((await unary(v2, 'GetDependencies', {})).dependencies), links(http));
+  assert.deepEqual(links((await unary(v3, 'GetDependencies', {
     start_time: ts(window.startNs), end_time: ts(window.endNs),
-  })).dependencies, []);
+  })).dependencies), links(http));
 });
 
 // --- errors ----------------------------------------------------------------------------------
