@@ -28,8 +28,8 @@ struct RemoteJwksOptions {
   absl::Duration min_fetch_interval = absl::Seconds(10);
 };
 
-// Thread-safe. A fetch runs in the calling thread, one at a time; other callers meanwhile use
-// the keys they have.
+// Thread-safe. A fetch runs in the calling thread, one at a time (bounded by the Fetch's own
+// timeout); callers that find the keys due meanwhile wait for it, the others use the cache.
 class RemoteJwksProvider final : public JwksProvider {
  public:
   // GETs an https URL and returns the body of a 200 answer; an error naming the URL otherwise.
@@ -57,8 +57,8 @@ class RemoteJwksProvider final : public JwksProvider {
         clock_(clock),
         note_(std::move(note)) {}
 
-  // Fetches unless another caller is already fetching, or `due` says it is not time yet
-  // (checked again once fetch_mu_ is held).
+  // Fetches when Due(forced), checked once fetch_mu_ is held (a caller that waited for another
+  // one's fetch gets its keys instead of fetching again).
   absl::StatusOr<std::shared_ptr<const Jwks>> MaybeFetch(bool forced)
       ABSL_LOCKS_EXCLUDED(mu_, fetch_mu_);
   absl::StatusOr<std::shared_ptr<const Jwks>> FetchKeys() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fetch_mu_);

@@ -3,6 +3,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "common/ids.h"
+#include "gtest/gtest.h"
 
 namespace spanvault::testing {
 
@@ -43,7 +44,8 @@ ExportRequest MakeRequest(const std::vector<TestSpan>& spans) {
       kv->set_key(k);
       kv->mutable_value()->set_string_value(v);
     }
-    if (t.error) span->mutable_status()->set_code(opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+    if (t.error)
+      span->mutable_status()->set_code(opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
   }
   return request;
 }
@@ -61,6 +63,40 @@ absl::Status ConsumeAndWait(SpanSink& sink, SpanBatch batch) {
   });
   done.WaitForNotification();
   return result;
+}
+
+std::string Bytes(std::string_view hex) {
+  absl::StatusOr<std::string> bytes = HexToBytes(hex, "test id");
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.value_or("");
+}
+
+otlp::AnyValue* AddValue(otlp::Attributes* attrs, std::string_view key) {
+  otlp::KeyValue* kv = attrs->Add();
+  kv->set_key(std::string(key));
+  return kv->mutable_value();
+}
+
+otlp::ResourceSpans* AddResource(otlp::TracesData& trace, std::string_view service,
+                                 std::string_view host) {
+  otlp::ResourceSpans* rs = trace.add_resource_spans();
+  auto* attrs = rs->mutable_resource()->mutable_attributes();
+  if (!service.empty()) AddValue(attrs, "service.name")->set_string_value(std::string(service));
+  if (!host.empty()) AddValue(attrs, "host.name")->set_string_value(std::string(host));
+  return rs;
+}
+
+otlp::Span* AddSpan(otlp::ScopeSpans* ss, std::string_view trace_hex, std::string_view span_hex,
+                    std::string_view parent_hex, std::string_view name, uint64_t start_ns,
+                    uint64_t end_ns) {
+  otlp::Span* span = ss->add_spans();
+  span->set_trace_id(Bytes(trace_hex));
+  span->set_span_id(Bytes(span_hex));
+  if (!parent_hex.empty()) span->set_parent_span_id(Bytes(parent_hex));
+  span->set_name(std::string(name));
+  span->set_start_time_unix_nano(start_ns);
+  span->set_end_time_unix_nano(end_ns);
+  return span;
 }
 
 }  // namespace spanvault::testing

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/otlp_util.h"
 #include "common/span_batch.h"
 #include "common/span_sink.h"
 
@@ -35,6 +37,19 @@ SpanBatch MakeBatch(const std::vector<TestSpan>& spans);
 // 32-digit trace id / 16-digit span id hex made from a small number.
 std::string TraceHex(uint64_t n);
 std::string SpanHex(uint64_t n);
+
+// Building one OTLP trace field by field (for the trace mapping tests).
+// The bytes of hex `hex` (a failed test when it is not hex).
+std::string Bytes(std::string_view hex);
+// Appends attribute `key` and returns its value to fill in.
+otlp::AnyValue* AddValue(otlp::Attributes* attrs, std::string_view key);
+// Appends a ResourceSpans with service.name and host.name (each left out when empty).
+otlp::ResourceSpans* AddResource(otlp::TracesData& trace, std::string_view service,
+                                 std::string_view host);
+// Appends a span with these ids (hex; no parent when `parent_hex` is empty), name and times.
+otlp::Span* AddSpan(otlp::ScopeSpans* ss, std::string_view trace_hex, std::string_view span_hex,
+                    std::string_view parent_hex, std::string_view name, uint64_t start_ns,
+                    uint64_t end_ns);
 
 // Calls sink.Consume and waits for its `done`.
 absl::Status ConsumeAndWait(SpanSink& sink, SpanBatch batch);

@@ -10,11 +10,16 @@
 #include "common/ids.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/span_builder.h"
 
 namespace spanvault {
 namespace {
 
 using ::nlohmann::json;
+using ::spanvault::testing::AddResource;
+using ::spanvault::testing::AddSpan;
+using ::spanvault::testing::AddValue;
+using ::spanvault::testing::Bytes;
 using ::testing::ElementsAre;
 
 // 16 bytes whose high half is zero: Jaeger prints 16 hex digits.
@@ -22,44 +27,10 @@ constexpr std::string_view kShortTraceHex = "00000000000000001122334455667788";
 // A trace id of another trace, for remote links.
 constexpr std::string_view kRemoteTraceHex = "0102030405060708090a0b0c0d0e0f10";
 
-std::string Bytes(std::string_view hex) {
-  absl::StatusOr<std::string> bytes = HexToBytes(hex, "test id");
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  return bytes.value_or("");
-}
-
 void AddString(otlp::Attributes* attrs, std::string_view key, std::string_view value) {
   otlp::KeyValue* kv = attrs->Add();
   kv->set_key(std::string(key));
   kv->mutable_value()->set_string_value(std::string(value));
-}
-
-otlp::AnyValue* AddValue(otlp::Attributes* attrs, std::string_view key) {
-  otlp::KeyValue* kv = attrs->Add();
-  kv->set_key(std::string(key));
-  return kv->mutable_value();
-}
-
-otlp::ResourceSpans* AddResource(otlp::TracesData& trace, std::string_view service,
-                                 std::string_view host) {
-  otlp::ResourceSpans* rs = trace.add_resource_spans();
-  if (!service.empty())
-    AddString(rs->mutable_resource()->mutable_attributes(), "service.name", service);
-  if (!host.empty()) AddString(rs->mutable_resource()->mutable_attributes(), "host.name", host);
-  return rs;
-}
-
-otlp::Span* AddSpan(otlp::ScopeSpans* ss, std::string_view trace_hex, std::string_view span_hex,
-                    std::string_view parent_hex, std::string_view name, uint64_t start_ns,
-                    uint64_t end_ns) {
-  otlp::Span* span = ss->add_spans();
-  span->set_trace_id(Bytes(trace_hex));
-  span->set_span_id(Bytes(span_hex));
-  if (!parent_hex.empty()) span->set_parent_span_id(Bytes(parent_hex));
-  span->set_name(std::string(name));
-  span->set_start_time_unix_nano(start_ns);
-  span->set_end_time_unix_nano(end_ns);
-  return span;
 }
 
 // Every attribute type, on the root span.

@@ -16,43 +16,14 @@
 namespace spanvault {
 namespace {
 
+using ::spanvault::testing::AddResource;
+using ::spanvault::testing::AddSpan;
+using ::spanvault::testing::AddValue;
+using ::spanvault::testing::Bytes;
 using ::testing::ElementsAre;
 
 constexpr std::string_view kTraceHex = "0102030405060708090a0b0c0d0e0f10";
 constexpr std::string_view kOtherTraceHex = "1112131415161718191a1b1c1d1e1f20";
-
-std::string Bytes(std::string_view hex) {
-  absl::StatusOr<std::string> bytes = HexToBytes(hex, "test id");
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  return bytes.value_or("");
-}
-
-otlp::AnyValue* AddValue(otlp::Attributes* attrs, std::string_view key) {
-  otlp::KeyValue* kv = attrs->Add();
-  kv->set_key(std::string(key));
-  return kv->mutable_value();
-}
-
-otlp::ResourceSpans* AddResource(otlp::TracesData& trace, std::string_view service,
-                                 std::string_view host) {
-  otlp::ResourceSpans* rs = trace.add_resource_spans();
-  auto* attrs = rs->mutable_resource()->mutable_attributes();
-  if (!service.empty()) AddValue(attrs, "service.name")->set_string_value(std::string(service));
-  if (!host.empty()) AddValue(attrs, "host.name")->set_string_value(std::string(host));
-  return rs;
-}
-
-otlp::Span* AddSpan(otlp::ScopeSpans* ss, std::string_view span_hex, std::string_view parent_hex,
-                    std::string_view name, uint64_t start_ns, uint64_t end_ns) {
-  otlp::Span* span = ss->add_spans();
-  span->set_trace_id(Bytes(kTraceHex));
-  span->set_span_id(Bytes(span_hex));
-  if (!parent_hex.empty()) span->set_parent_span_id(Bytes(parent_hex));
-  span->set_name(std::string(name));
-  span->set_start_time_unix_nano(start_ns);
-  span->set_end_time_unix_nano(end_ns);
-  return span;
-}
 
 std::vector<std::string> Keys(const google::protobuf::RepeatedPtrField<jaegerpb::KeyValue>& kvs) {
   std::vector<std::string> keys;
@@ -76,8 +47,8 @@ otlp::TracesData RichTrace() {
   otlp::ScopeSpans* ss = rs->add_scope_spans();
   ss->mutable_scope()->set_name("io.opentelemetry.http");
   ss->mutable_scope()->set_version("1.2.3");
-  otlp::Span* root = AddSpan(ss, "00000000000000a1", "", "POST /orders", 1'700'000'000'123'456'789,
-                             1'700'000'001'123'457'000);
+  otlp::Span* root = AddSpan(ss, kTraceHex, "00000000000000a1", "", "POST /orders",
+                             1'700'000'000'123'456'789, 1'700'000'001'123'457'000);
   root->set_kind(otlp::Span::SPAN_KIND_SERVER);
   root->set_flags(0x301);
   root->set_trace_state("vendor=x");
@@ -103,7 +74,7 @@ otlp::TracesData RichTrace() {
   child_of->set_trace_id(Bytes(kOtherTraceHex));
   child_of->set_span_id(Bytes("00000000000000f2"));
   AddValue(child_of->mutable_attributes(), "opentracing.ref_type")->set_string_value("child_of");
-  otlp::Span* child = AddSpan(ss, "00000000000000b2", "00000000000000a1", "charge",
+  otlp::Span* child = AddSpan(ss, kTraceHex, "00000000000000b2", "00000000000000a1", "charge",
                               1'700'000'000'200'000'000, 1'700'000'000'300'000'000);
   child->set_kind(otlp::Span::SPAN_KIND_CLIENT);
   child->mutable_status()->set_code(otlp::Status::STATUS_CODE_OK);
@@ -177,7 +148,7 @@ TEST(ToJaegerTraceTest, ReferencesParentFirstThenLinks) {
 TEST(ToJaegerTraceTest, LinkToParentOnlySetsTheParentsType) {
   otlp::TracesData trace;
   otlp::ScopeSpans* ss = AddResource(trace, "svc", "")->add_scope_spans();
-  otlp::Span* span = AddSpan(ss, "00000000000000b2", "00000000000000a1", "x", 10, 20);
+  otlp::Span* span = AddSpan(ss, kTraceHex, "00000000000000b2", "00000000000000a1", "x", 10, 20);
   otlp::Span::Link* link = span->add_links();
   link->set_trace_id(Bytes(kTraceHex));
   link->set_span_id(Bytes("00000000000000a1"));
@@ -188,12 +159,14 @@ TEST(ToJaegerTraceTest, LinkToParentOnlySetsTheParentsType) {
 
 TEST(ToJaegerTraceTest, ProcessesSharedAndNumberedInOrderOfAppearance) {
   otlp::TracesData trace;
-  AddSpan(AddResource(trace, "b-svc", "h1")->add_scope_spans(), "0000000000000003", "", "x", 30,
-          40);
-  AddSpan(AddResource(trace, "a-svc", "")->add_scope_spans(), "0000000000000002", "", "y", 20, 30);
-  AddSpan(AddResource(trace, "b-svc", "h1")->add_scope_spans(), "0000000000000001", "", "z", 10,
-          20);
-  AddSpan(AddResource(trace, "", "")->add_scope_spans(), "0000000000000004", "", "w", 40, 50);
+  AddSpan(AddResource(trace, "b-svc", "h1")->add_scope_spans(), kTraceHex, "0000000000000003", "",
+          "x", 30, 40);
+  AddSpan(AddResource(trace, "a-svc", "")->add_scope_spans(), kTraceHex, "0000000000000002", "",
+          "y", 20, 30);
+  AddSpan(AddResource(trace, "b-svc", "h1")->add_scope_spans(), kTraceHex, "0000000000000001", "",
+          "z", 10, 20);
+  AddSpan(AddResource(trace, "", "")->add_scope_spans(), kTraceHex, "0000000000000004", "", "w", 40,
+          50);
   AddResource(trace, "no-spans", "");  // a resource without spans gets no process
   jaegerpb::Trace model = ToJaegerTrace(trace);
   ASSERT_EQ(model.process_map_size(), 3);
@@ -245,8 +218,8 @@ otlp::TracesData TraceWithSpans(int count) {
   otlp::TracesData trace;
   otlp::ScopeSpans* ss = AddResource(trace, "svc", "h")->add_scope_spans();
   for (int i = 0; i < count; ++i) {
-    AddSpan(ss, testing::SpanHex(i + 1), i == 0 ? "" : "0000000000000001", absl::StrCat("op", i),
-            1000 + i * 1000, 2000 + i * 1000);
+    AddSpan(ss, kTraceHex, testing::SpanHex(i + 1), i == 0 ? "" : "0000000000000001",
+            absl::StrCat("op", i), 1000 + i * 1000, 2000 + i * 1000);
   }
   return trace;
 }
