@@ -21,7 +21,8 @@ void BM_IndexBuilder(benchmark::State& state) {
       std::string service = ServiceName(rs.resource());
       for (const auto& ss : rs.scope_spans()) {
         for (const auto& span : ss.spans()) {
-          builder.AddSpan(*TraceId::FromBytes(span.trace_id()), service, rs.resource(), span);
+          builder.AddSpan(/*bucket=*/1'764'000'000, *TraceId::FromBytes(span.trace_id()), service,
+                          rs.resource(), span);
         }
       }
     }

@@ -30,6 +30,9 @@
 namespace spanvault::bench {
 namespace {
 
+// One time bucket, as a day of spans lands in one.
+constexpr uint64_t kBucket = 1'764'000'000;
+
 struct Row {
   rocksdb::ColumnFamilyHandle* cf;
   std::string key;
@@ -63,15 +66,15 @@ class RowBuilder {
           uint64_t resource_key = ResourceRecordKey(resource);
           for (const auto& span : ss.spans()) {
             TraceId trace = *TraceId::FromBytes(span.trace_id());
-            std::string rkey = keys::ResourceKey(trace, resource_key);
+            std::string rkey = keys::ResourceKey(kBucket, trace, resource_key);
             if (resources.insert(rkey).second) out.rows.push_back({db_.spans, rkey, resource});
             SpanRecord record;
             record.set_resource_key(resource_key);
             *record.mutable_span() = span;
-            out.rows.push_back(
-                {db_.spans, keys::SpanKey(trace, span.span_id()), record.SerializeAsString()});
+            out.rows.push_back({db_.spans, keys::SpanKey(kBucket, trace, span.span_id()),
+                                record.SerializeAsString()});
             AddSpanToSummary(service, span, &summaries[trace]);
-            index.AddSpan(trace, service, rs.resource(), span);
+            index.AddSpan(kBucket, trace, service, rs.resource(), span);
             std::string catalog = keys::CatalogKey(service, span.name(), span.kind());
             if (catalog_.insert(catalog).second) out.rows.push_back({db_.catalog, catalog, ""});
             ++out.spans;
@@ -81,7 +84,7 @@ class RowBuilder {
     }
     for (const auto& [trace, summary] : summaries) {
       out.rows.push_back(
-          {db_.summaries, std::string(trace.bytes()), summary.SerializeAsString(), true});
+          {db_.summaries, keys::TracePrefix(kBucket, trace), summary.SerializeAsString(), true});
     }
     index.ForEach([&](const std::string& key, const std::string& value) {
       out.rows.push_back({db_.index, key, value});

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/kv_store.h"
 #include "common/metrics.h"
 #include "common/span_sink.h"
@@ -50,6 +52,16 @@ struct SamplingDecision {
   absl::Time decided_at;
 };
 
+// What one retention pass removed (TraceStore::EnforceRetention).
+struct RetentionReport {
+  int buckets_dropped_for_age = 0;
+  int buckets_dropped_for_disk = 0;
+  uint64_t bytes_before = 0;  // BytesOnDisk() before and after the pass
+  uint64_t bytes_after = 0;
+  // The start of the oldest time bucket still stored; nullopt when none is.
+  std::optional<absl::Time> oldest_data;
+};
+
 // Thread-safe.
 class TraceStore : public SpanSink, public TraceReader {
  public:
@@ -78,6 +90,22 @@ class TraceStore : public SpanSink, public TraceReader {
   // trace was kept before (then the spans are indexed as late spans of a kept trace). Both remove
   // the pending state and remember the decision. `done` runs once all of it is durable.
   virtual void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) = 0;
+
+  // --- Retention and the archive (DESIGN.md §5). ---
+
+  // Keeps the trace beyond retention: a copy of every span stored under it now, with its
+  // summary and index entries, in the archive, which no retention pass removes. Reads by id and
+  // searches see one trace (spans stored in both places count once). Archiving again adds the
+  // spans that arrived since. kNotFound when the trace has no span. Blocks until durable.
+  virtual absl::Status Archive(const TraceId& trace_id) = 0;
+
+  // Removes, a whole time bucket at a time (one range delete per column family, then the files
+  // freed), every bucket whose spans all started before `now` minus the retention; then, while
+  // the store occupies more than `max_disk_bytes` (0: no budget), the oldest buckets left but
+  // the newest. Archived traces, pending sampling state, the catalogue and the key-value spaces
+  // stay. Blocks until the disk space is given back.
+  virtual absl::StatusOr<RetentionReport> EnforceRetention(absl::Time now,
+                                                           uint64_t max_disk_bytes) = 0;
 
   // Every pending trace's state, as last written (for the sampler after a restart).
   virtual absl::StatusOr<std::vector<PendingTrace>> LoadPending() = 0;
@@ -123,6 +151,13 @@ struct TraceStoreOptions {
   // ones. Empty when they came from elsewhere (SPANVAULT_ENCRYPTION_KEY, tests); then rotation
   // can only rewrite files under the newest key already configured.
   std::string encryption_key_file;
+  // How long spans are kept (by start time; see EnforceRetention). Spans go to time buckets of a
+  // seventh of it (BucketWidthFor), so data stays between `retention` and about 8/7 of it.
+  // Zero keeps everything (the disk budget still applies). Default: 7 days.
+  absl::Duration retention = absl::Hours(24 * 7);
+  // Time for bucketing spans (a span that starts in the future or before the retention counts
+  // as now). Null: the real clock. Must outlive the store.
+  Clock* clock = nullptr;
   // Tests only: RocksDB files in plaintext. Default: false.
   bool testing_no_encryption = false;
 };

@@ -9,6 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/trace_records.h"
 #include "storage/trace_store.h"
@@ -25,6 +26,7 @@ struct StoredSpan {
 // Thread-safe.
 class MemoryTraceStore final : public TraceStore {
  public:
+  explicit MemoryTraceStore(absl::Duration retention) : retention_(retention) {}
   void Consume(SpanBatch batch, SpanSinkDone done) override ABSL_LOCKS_EXCLUDED(mu_);
   void Shutdown() override ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
@@ -69,6 +71,15 @@ class MemoryTraceStore final : public TraceStore {
     return std::vector<std::pair<std::string, std::string>>(rules_.begin(), rules_.end());
   }
   absl::StatusOr<bool> IsPending(const TraceId& trace_id) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Archive(const TraceId& trace_id) override ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (!traces_.contains(trace_id)) return absl::NotFoundError("trace not found");
+    archived_.insert(trace_id);
+    return absl::OkStatus();
+  }
+  // Span by span: traces (not archived) whose every span started before the retention.
+  absl::StatusOr<RetentionReport> EnforceRetention(absl::Time now, uint64_t) override
+      ABSL_LOCKS_EXCLUDED(mu_);
   KvStore& Identities() override { return identities_; }
   KvStore& Audit() override { return audit_; }
   KvStore& SpanMetrics() override { return span_metrics_; }
@@ -84,6 +95,7 @@ class MemoryTraceStore final : public TraceStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void KeepLocked(const SamplingDecision& decision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  const absl::Duration retention_;
   MemoryKvStore identities_;
   MemoryKvStore audit_;
   MemoryKvStore span_metrics_;
@@ -93,6 +105,7 @@ class MemoryTraceStore final : public TraceStore {
   std::map<std::string, std::string> rules_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<TraceId, Trace> traces_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<TraceId> archived_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::set<Operation>> catalogue_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -227,6 +240,21 @@ absl::Status MemoryTraceStore::ForgetDecisions(absl::Time before) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<RetentionReport> MemoryTraceStore::EnforceRetention(absl::Time now, uint64_t) {
+  RetentionReport report;
+  if (retention_ <= absl::ZeroDuration()) return report;
+  auto cutoff = static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixNanos(now - retention_)));
+  absl::MutexLock lock(&mu_);
+  absl::erase_if(traces_, [&](const auto& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (archived_.contains(entry.first)) return false;
+    for (const auto& [id, stored] : entry.second) {
+      if (stored.span.start_time_unix_nano() >= cutoff) return false;
+    }
+    return true;
+  });
+  return report;
+}
+
 absl::StatusOr<bool> MemoryTraceStore::IsPending(const TraceId& trace_id) {
   absl::MutexLock lock(&mu_);
   auto decided = decisions_.find(trace_id);
@@ -313,7 +341,7 @@ absl::StatusOr<std::vector<TraceSummary>> MemoryTraceStore::GetSummaries(
 }  // namespace
 
 std::unique_ptr<TraceStore> NewMemoryTraceStore(const TraceStoreOptions& options) {
-  return std::make_unique<MemoryTraceStore>();
+  return std::make_unique<MemoryTraceStore>(options.retention);
 }
 
 }  // namespace spanvault

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "common/status_macros.h"
 #include "storage/rocksdb/key_codec.h"
 #include "storage/rocksdb/rocks_status.h"
 
@@ -69,8 +70,13 @@ absl::Status BatchBuilder::AddSpans(const SpanBatch& batch, bool indexed,
   std::deque<std::string> strings;
   std::vector<SpanRef> spans = CollectSpans(batch, &strings);
   std::vector<std::string> span_keys;
+  std::vector<uint64_t> span_buckets;
   span_keys.reserve(spans.size());
-  for (const auto& s : spans) span_keys.push_back(keys::SpanKey(s.trace, s.span->span_id()));
+  span_buckets.reserve(spans.size());
+  for (const auto& s : spans) {
+    span_buckets.push_back(BucketOf(s.span->start_time_unix_nano()));
+    span_keys.push_back(keys::SpanKey(span_buckets.back(), s.trace, s.span->span_id()));
+  }
   std::vector<rocksdb::Slice> slices(span_keys.begin(), span_keys.end());
   std::vector<rocksdb::PinnableSlice> values(span_keys.size());
   std::vector<rocksdb::Status> statuses(span_keys.size());
@@ -90,18 +96,25 @@ absl::Status BatchBuilder::AddSpans(const SpanBatch& batch, bool indexed,
       }
       continue;
     }
-    std::string resource_key = keys::ResourceKey(s.trace, s.resource_key);
+    uint64_t bucket = span_buckets[i];
+    std::string resource_key = keys::ResourceKey(bucket, s.trace, s.resource_key);
     if (written_keys_.insert(resource_key).second) {
       batch_.Put(db_.spans, resource_key, *s.resource_bytes);
     }
     batch_.Put(db_.spans, span_keys[i], EncodeSpanRecord(s.resource_key, *s.span));
     if (!indexed) continue;
-    AddSpanToSummary(*s.service, *s.span, &summary_deltas_[s.trace]);
-    index_.AddSpan(s.trace, *s.service, *s.resource, *s.span);
+    AddSpanToSummary(*s.service, *s.span, &summary_deltas_[keys::TracePrefix(bucket, s.trace)]);
+    index_.AddSpan(bucket, s.trace, *s.service, *s.resource, *s.span);
     index_used_ = true;
     AddToCatalog(*s.service, *s.span);
   }
   return absl::OkStatus();
+}
+
+uint64_t BatchBuilder::BucketOf(uint64_t start_unix_nano) {
+  TimeBucket bucket = buckets_.BucketFor(start_unix_nano, now_);
+  if (!buckets_.Contains(bucket.start)) new_buckets_.emplace(bucket.start, bucket.end);
+  return bucket.start;
 }
 
 void BatchBuilder::AddToCatalog(const std::string& service, const otlp::Span& span) {
@@ -137,40 +150,58 @@ absl::Status BatchBuilder::AddDecision(const SamplingDecision& decision) {
 }
 
 absl::StatusOr<bool> BatchBuilder::WasKept(const TraceId& trace) {
-  std::string value;
-  rocksdb::Status s = db_.db->Get(rocksdb::ReadOptions(), db_.summaries, trace.bytes(), &value);
-  if (s.IsNotFound()) return false;
-  if (!s.ok()) return FromRocks(s, "reading a trace summary");
-  return true;
+  return HasSummary(db_, buckets_.NewestFirst(), trace);
 }
 
-absl::Status BatchBuilder::KeepTrace(const SamplingDecision& decision) {
-  const TraceId& trace = decision.trace_id;
-  absl::flat_hash_map<uint64_t, ResourceRecord> resources;
-  std::vector<std::pair<std::string, SpanRecord>> spans;
+namespace {
+
+// The records of one trace as read back from the store.
+struct StoredTrace {
+  absl::flat_hash_map<uint64_t, ResourceRecord> resources;  // by resource key
+  std::vector<std::pair<std::string, SpanRecord>> spans;    // by key (bucket first)
+};
+
+absl::StatusOr<StoredTrace> ReadStored(RocksDb& db, const std::vector<uint64_t>& buckets,
+                                       const TraceId& trace) {
+  StoredTrace out;
   absl::Status read = ForEachTraceRecord(
-      db_, trace, [&](uint64_t key, ResourceRecord r) { resources[key] = std::move(r); },
+      db, buckets, trace,
+      [&](uint64_t, uint64_t key, ResourceRecord r) { out.resources[key] = std::move(r); },
       [&](std::string_view key, SpanRecord r) {
-        spans.emplace_back(std::string(key), std::move(r));
+        out.spans.emplace_back(std::string(key), std::move(r));
       });
   if (!read.ok()) return read;
-  // The root (earliest span without a parent, else the earliest span) carries the policy.
+  return out;
+}
+
+uint64_t BucketOfKey(std::string_view key) { return keys::GetBigEndian64(key); }
+
+// The root (earliest span without a parent, else the earliest span), if any.
+std::optional<size_t> RootOf(const std::vector<std::pair<std::string, SpanRecord>>& spans) {
   std::optional<size_t> root;
-  auto better = [&](size_t i) {
-    if (!root) return true;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (!root) {
+      root = i;
+      continue;
+    }
     const auto& a = spans[i].second.span();
     const auto& b = spans[*root].second.span();
     bool a_root = a.parent_span_id().empty(), b_root = b.parent_span_id().empty();
-    if (a_root != b_root) return a_root;
-    return a.start_time_unix_nano() < b.start_time_unix_nano();
-  };
-  for (size_t i = 0; i < spans.size(); ++i) {
-    if (better(i)) root = i;
+    if (a_root != b_root ? a_root : a.start_time_unix_nano() < b.start_time_unix_nano()) root = i;
   }
-  SummaryRecord summary;
-  for (size_t i = 0; i < spans.size(); ++i) {
-    auto& [key, record] = spans[i];
-    const ResourceRecord& resource = resources[record.resource_key()];
+  return root;
+}
+
+}  // namespace
+
+absl::Status BatchBuilder::KeepTrace(const SamplingDecision& decision) {
+  const TraceId& trace = decision.trace_id;
+  SV_ASSIGN_OR_RETURN(StoredTrace stored, ReadStored(db_, buckets_.NewestFirst(), trace));
+  std::optional<size_t> root = RootOf(stored.spans);
+  absl::flat_hash_map<uint64_t, SummaryRecord> summaries;  // by bucket
+  for (size_t i = 0; i < stored.spans.size(); ++i) {
+    auto& [key, record] = stored.spans[i];
+    const ResourceRecord& resource = stored.resources[record.resource_key()];
     std::string service = ServiceName(resource.resource());
     if (root && i == *root &&
         FindAttribute(record.span().attributes(), "sampling.policy") == nullptr) {
@@ -180,22 +211,58 @@ absl::Status BatchBuilder::KeepTrace(const SamplingDecision& decision) {
       batch_.Put(db_.spans, key, record.SerializeAsString());
     }
     const otlp::Span& span = record.span();
-    AddSpanToSummary(service, span, &summary);
-    index_.AddSpan(trace, service, resource.resource(), span);
+    uint64_t bucket = BucketOfKey(key);
+    AddSpanToSummary(service, span, &summaries[bucket]);
+    index_.AddSpan(bucket, trace, service, resource.resource(), span);
     index_used_ = true;
     AddToCatalog(service, span);
   }
-  if (!spans.empty()) batch_.Put(db_.summaries, trace.bytes(), summary.SerializeAsString());
+  for (const auto& [bucket, summary] : summaries) {
+    batch_.Put(db_.summaries, keys::TracePrefix(bucket, trace), summary.SerializeAsString());
+  }
   RememberDecision(decision);
   return absl::OkStatus();
+}
+
+absl::Status BatchBuilder::AddArchive(const TraceId& trace) {
+  // The archive's copy first: spans whose time bucket is gone by now stay in the new copy.
+  std::vector<uint64_t> buckets = buckets_.NewestFirst();
+  buckets.insert(buckets.begin(), keys::kArchiveBucket);
+  SV_ASSIGN_OR_RETURN(StoredTrace stored, ReadStored(db_, buckets, trace));
+  if (stored.spans.empty()) return absl::NotFoundError("trace not found");
+  for (const auto& [key, resource] : stored.resources) {
+    batch_.Put(db_.spans, keys::ResourceKey(keys::kArchiveBucket, trace, key),
+               resource.SerializeAsString());
+  }
+  SummaryRecord summary;
+  for (auto& [key, record] : stored.spans) {
+    const ResourceRecord& resource = stored.resources[record.resource_key()];
+    std::string service = ServiceName(resource.resource());
+    const otlp::Span& span = record.span();
+    batch_.Put(db_.spans, keys::SpanKey(keys::kArchiveBucket, trace, span.span_id()),
+               record.SerializeAsString());
+    AddSpanToSummary(service, span, &summary);
+    index_.AddSpan(keys::kArchiveBucket, trace, service, resource.resource(), span);
+    index_used_ = true;
+  }
+  batch_.Put(db_.summaries, keys::TracePrefix(keys::kArchiveBucket, trace),
+             summary.SerializeAsString());
+  return absl::OkStatus();
+}
+
+void BatchBuilder::AddDropBucket(uint64_t bucket) {
+  std::string begin = keys::BucketPrefix(bucket), end = keys::BucketEnd(bucket);
+  for (auto* column : {db_.spans, db_.summaries, db_.index}) batch_.DeleteRange(column, begin, end);
+  batch_.Delete(keys::BucketRecordKey(bucket));
+  dropped_buckets_.push_back(bucket);
 }
 
 absl::Status BatchBuilder::DropTrace(const SamplingDecision& decision) {
   std::vector<std::string> keys;
   absl::Status read = ForEachTraceRecord(
-      db_, decision.trace_id,
-      [&](uint64_t key, ResourceRecord) {
-        keys.push_back(keys::ResourceKey(decision.trace_id, key));
+      db_, buckets_.NewestFirst(), decision.trace_id,
+      [&](uint64_t bucket, uint64_t key, ResourceRecord) {
+        keys.push_back(keys::ResourceKey(bucket, decision.trace_id, key));
       },
       [&](std::string_view key, SpanRecord) { keys.emplace_back(key); });
   if (!read.ok()) return read;
@@ -215,8 +282,13 @@ void BatchBuilder::RememberDecision(const SamplingDecision& decision) {
 }
 
 absl::Status BatchBuilder::Commit(bool sync) {
-  for (const auto& [trace, summary] : summary_deltas_) {
-    batch_.Merge(db_.summaries, trace.bytes(), summary.SerializeAsString());
+  for (const auto& [key, summary] : summary_deltas_) {
+    batch_.Merge(db_.summaries, key, summary.SerializeAsString());
+  }
+  for (const auto& [start, end] : new_buckets_) {
+    std::string value;
+    keys::PutBigEndian64(&value, end);
+    batch_.Put(keys::BucketRecordKey(start), value);
   }
   index_.ForEach(
       [&](const std::string& key, const std::string& value) { batch_.Put(db_.index, key, value); });
@@ -225,8 +297,10 @@ absl::Status BatchBuilder::Commit(bool sync) {
   write.sync = sync;
   absl::Status s = FromRocks(db_.db->Write(write, &batch_), "writing spans");
   if (!s.ok()) return s;
-  // Only now: an entry the catalogue knows is one that is on disk.
+  // Only now: an entry the catalogue knows is one that is on disk, and so is a live bucket.
   for (const auto& op : new_operations_) catalog_.Add(op.service, op.name, op.kind);
+  for (const auto& [start, end] : new_buckets_) buckets_.Add({start, end});
+  for (uint64_t bucket : dropped_buckets_) buckets_.Remove(bucket);
   return absl::OkStatus();
 }
 

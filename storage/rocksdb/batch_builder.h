@@ -9,10 +9,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "rocksdb/write_batch.h"
 #include "storage/rocksdb/catalog.h"
 #include "storage/rocksdb/db.h"
 #include "storage/rocksdb/index_builder.h"
+#include "storage/rocksdb/time_buckets.h"
 #include "storage/trace_records.h"
 #include "storage/trace_store.h"
 
@@ -22,9 +24,11 @@ namespace spanvault {
 // "does this span exist yet" checks race-free.
 class BatchBuilder {
  public:
-  // Everything borrowed must outlive the builder.
-  BatchBuilder(RocksDb& db, Catalog& catalog, const absl::flat_hash_set<std::string>& indexed)
-      : db_(db), catalog_(catalog), index_(indexed) {}
+  // Everything borrowed must outlive the builder. Spans go to the time bucket of their start
+  // as of `now` (TimeBuckets::BucketFor).
+  BatchBuilder(RocksDb& db, Catalog& catalog, TimeBuckets& buckets,
+               const absl::flat_hash_set<std::string>& indexed, absl::Time now)
+      : db_(db), catalog_(catalog), buckets_(buckets), index_(indexed), now_(now) {}
 
   // Adds the spans of `batch` that are not stored yet (a retried export is skipped; with
   // `duplicates`, counted there by trace). With `indexed`, the spans are of kept traces: they
@@ -36,6 +40,13 @@ class BatchBuilder {
   void AddPendingState(const PendingTrace& state);
   // Adds a decision. Reads the trace as committed: commit earlier span writes first.
   absl::Status AddDecision(const SamplingDecision& decision);
+  // Copies every stored span of the trace, its summary and index entries into the archive
+  // bucket, which retention never drops. kNotFound when the trace has no span. Reads the trace
+  // as committed.
+  absl::Status AddArchive(const TraceId& trace);
+  // Deletes every key of `bucket` in the trace column families (range deletes) and its
+  // registry entry; on commit, the bucket is no longer live.
+  void AddDropBucket(uint64_t bucket);
 
   bool empty() const { return batch_.Count() == 0 && !index_used_; }
   // Writes everything added (index entries and summaries included) atomically.
@@ -45,6 +56,9 @@ class BatchBuilder {
   absl::Status KeepTrace(const SamplingDecision& decision);
   absl::Status DropTrace(const SamplingDecision& decision);
   absl::StatusOr<bool> WasKept(const TraceId& trace);
+  // The bucket of a span starting at `start_unix_nano`; remembers new ones for Commit.
+  uint64_t BucketOf(uint64_t start_unix_nano);
+  void AddSummaryDelta(uint64_t bucket, const TraceId& trace, const SummaryRecord& delta);
   void RememberDecision(const SamplingDecision& decision);
   void AddToCatalog(const std::string& service, const otlp::Span& span);
 
@@ -56,10 +70,14 @@ class BatchBuilder {
 
   RocksDb& db_;
   Catalog& catalog_;
+  TimeBuckets& buckets_;
   IndexBuilder index_;
+  const absl::Time now_;
+  absl::flat_hash_map<uint64_t, uint64_t> new_buckets_;  // start -> end
+  std::vector<uint64_t> dropped_buckets_;
   bool index_used_ = false;
   rocksdb::WriteBatch batch_;
-  absl::flat_hash_map<TraceId, SummaryRecord> summary_deltas_;
+  absl::flat_hash_map<std::string, SummaryRecord> summary_deltas_;  // by bucket + trace id
   absl::flat_hash_set<std::string> written_keys_;  // span, resource and catalogue keys
   std::vector<NewOperation> new_operations_;
 };

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
@@ -17,7 +18,7 @@ namespace spanvault {
 namespace {
 
 constexpr char kFormatKey[] = "spanvault.format";
-constexpr char kFormatVersion[] = "1";
+constexpr char kFormatVersion[] = "2";  // 2: keys start with a time bucket
 
 rocksdb::ColumnFamilyOptions TableOptions(bool bloom, size_t write_buffer_mb) {
   rocksdb::ColumnFamilyOptions cf;
@@ -33,6 +34,8 @@ rocksdb::ColumnFamilyOptions TableOptions(bool bloom, size_t write_buffer_mb) {
 
 std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
   auto spans = TableOptions(/*bloom=*/true, 64);
+  // Bucket and trace id: reading a trace probes every live bucket, most of them without it.
+  spans.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(24));
   auto summaries = TableOptions(/*bloom=*/true, 16);
   summaries.merge_operator = NewSummaryMergeOperator();
   return {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
@@ -122,26 +125,34 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   return out;
 }
 
-absl::Status ForEachTraceRecord(RocksDb& db, const TraceId& trace_id,
-                                const std::function<void(uint64_t, ResourceRecord)>& on_resource,
-                                const std::function<void(std::string_view, SpanRecord)>& on_span) {
-  std::string prefix(trace_id.bytes());
-  rocksdb::ReadOptions read;
+namespace {
+
+absl::Status ForEachRecordInBucket(
+    RocksDb& db, uint64_t bucket, const TraceId& trace_id,
+    absl::flat_hash_set<std::string>* seen_spans,
+    const std::function<void(uint64_t, uint64_t, ResourceRecord)>& on_resource,
+    const std::function<void(std::string_view, SpanRecord)>& on_span) {
+  std::string prefix = keys::TracePrefix(bucket, trace_id);
   std::string upper = prefix;
   upper.push_back('\xff');
   rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read;
   read.iterate_upper_bound = &upper_slice;
+  read.prefix_same_as_start = true;
   std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(read, db.spans));
+  constexpr size_t kTagAt = 24;
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     rocksdb::Slice key = it->key();
-    if (key.size() != 25) continue;
-    if (key[16] == keys::kResourceTag) {
+    if (key.size() != kTagAt + 9) continue;
+    std::string_view id(key.data() + kTagAt + 1, 8);
+    if (key[kTagAt] == keys::kResourceTag) {
       ResourceRecord record;
       if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
         return absl::DataLossError("a stored resource record does not parse");
       }
-      on_resource(keys::GetBigEndian64(std::string_view(key.data() + 17, 8)), std::move(record));
-    } else if (key[16] == keys::kSpanTag) {
+      on_resource(bucket, keys::GetBigEndian64(id), std::move(record));
+    } else if (key[kTagAt] == keys::kSpanTag) {
+      if (!seen_spans->emplace(id).second) continue;
       SpanRecord record;
       if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
         return absl::DataLossError("a stored span record does not parse");
@@ -152,12 +163,41 @@ absl::Status ForEachTraceRecord(RocksDb& db, const TraceId& trace_id,
   return FromRocks(it->status(), "reading a trace");
 }
 
-absl::StatusOr<otlp::TracesData> ReadTrace(RocksDb& db, const TraceId& trace_id) {
+}  // namespace
+
+absl::Status ForEachTraceRecord(
+    RocksDb& db, const std::vector<uint64_t>& buckets, const TraceId& trace_id,
+    const std::function<void(uint64_t, uint64_t, ResourceRecord)>& on_resource,
+    const std::function<void(std::string_view, SpanRecord)>& on_span) {
+  absl::flat_hash_set<std::string> seen_spans;
+  for (uint64_t bucket : buckets) {
+    absl::Status s = ForEachRecordInBucket(db, bucket, trace_id, &seen_spans, on_resource, on_span);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> HasSummary(RocksDb& db, const std::vector<uint64_t>& buckets,
+                                const TraceId& trace_id) {
+  for (uint64_t bucket : buckets) {
+    std::string value;
+    rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.summaries,
+                                   keys::TracePrefix(bucket, trace_id), &value);
+    if (s.ok()) return true;
+    if (!s.IsNotFound()) return FromRocks(s, "reading a trace summary");
+  }
+  return false;
+}
+
+absl::StatusOr<otlp::TracesData> ReadTrace(RocksDb& db, const std::vector<uint64_t>& buckets,
+                                           const TraceId& trace_id) {
   TraceAssembler assembler;
   bool any_span = false;
   absl::Status s = ForEachTraceRecord(
-      db, trace_id,
-      [&](uint64_t key, ResourceRecord record) { assembler.AddResource(key, std::move(record)); },
+      db, buckets, trace_id,
+      [&](uint64_t, uint64_t key, ResourceRecord record) {
+        assembler.AddResource(key, std::move(record));
+      },
       [&](std::string_view, SpanRecord record) {
         assembler.AddSpan(record.resource_key(), std::move(*record.mutable_span()));
         any_span = true;

@@ -62,14 +62,21 @@ struct RocksDbOptions {
 absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
                                                      const RocksDbOptions& options);
 
-// Calls `on_resource(resource_key, record)` and `on_span(key, record)` for every record stored
-// under the trace (one prefix scan; resources come before spans). kDataLoss for a record that
-// does not parse.
-absl::Status ForEachTraceRecord(RocksDb& db, const TraceId& trace_id,
-                                const std::function<void(uint64_t, ResourceRecord)>& on_resource,
-                                const std::function<void(std::string_view, SpanRecord)>& on_span);
+// Calls `on_resource(bucket, resource_key, record)` and `on_span(key, record)` for every record
+// stored under the trace in each of `buckets` (one prefix scan per bucket; in each, resources
+// come before spans). A span found in an earlier bucket of the list is not reported again (an
+// archived trace has a copy of its spans). kDataLoss for a record that does not parse.
+absl::Status ForEachTraceRecord(
+    RocksDb& db, const std::vector<uint64_t>& buckets, const TraceId& trace_id,
+    const std::function<void(uint64_t, uint64_t, ResourceRecord)>& on_resource,
+    const std::function<void(std::string_view, SpanRecord)>& on_span);
 
-// Reads every record of one trace (one prefix scan). kNotFound when it has no span.
-absl::StatusOr<otlp::TracesData> ReadTrace(RocksDb& db, const TraceId& trace_id);
+// True when the trace has a summary (it was kept) in one of `buckets`.
+absl::StatusOr<bool> HasSummary(RocksDb& db, const std::vector<uint64_t>& buckets,
+                                const TraceId& trace_id);
+
+// Reads every record of one trace in `buckets`. kNotFound when it has no span.
+absl::StatusOr<otlp::TracesData> ReadTrace(RocksDb& db, const std::vector<uint64_t>& buckets,
+                                           const TraceId& trace_id);
 
 }  // namespace spanvault

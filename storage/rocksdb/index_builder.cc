@@ -9,19 +9,23 @@ namespace spanvault {
 void IndexBuilder::AddTimed(std::string prefix, const TraceId& trace, uint64_t start) {
   std::string dedupe_key = prefix;
   dedupe_key.append(trace.bytes());
-  auto [it, inserted] = timed_.try_emplace(std::move(dedupe_key), Timed{std::move(prefix), trace, start});
+  auto [it, inserted] =
+      timed_.try_emplace(std::move(dedupe_key), Timed{std::move(prefix), trace, start});
   if (!inserted) it->second.start = std::min(it->second.start, start);
 }
 
-void IndexBuilder::AddSpan(const TraceId& trace, const std::string& service,
+void IndexBuilder::AddSpan(uint64_t bucket, const TraceId& trace, const std::string& service,
                            const otlp::Resource& resource, const otlp::Span& span) {
   uint64_t start = span.start_time_unix_nano();
-  AddTimed(keys::ServicePrefix(service), trace, start);
-  AddTimed(keys::OperationPrefix(service, span.name()), trace, start);
+  AddTimed(keys::ServicePrefix(bucket, service), trace, start);
+  AddTimed(keys::OperationPrefix(bucket, service, span.name()), trace, start);
   ForEachSearchableTag(resource, span, [&](std::string_view key, std::string_view value) {
-    if (indexed_.contains(absl::string_view(key.data(), key.size()))) AddTimed(keys::AttributePrefix(service, key, value), trace, start);
+    if (indexed_.contains(absl::string_view(key.data(), key.size()))) {
+      AddTimed(keys::AttributePrefix(bucket, service, key, value), trace, start);
+    }
   });
-  std::string prefix = keys::DurationPrefix(service, span.name(), start / keys::kNanosPerHour);
+  std::string prefix =
+      keys::DurationPrefix(bucket, service, span.name(), start / keys::kNanosPerHour);
   std::string value;
   keys::PutBigEndian64(&value, start);
   durations_.emplace_back(keys::DurationKey(prefix, DurationNanos(span), trace), std::move(value));

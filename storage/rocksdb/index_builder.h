@@ -23,8 +23,9 @@ class IndexBuilder {
   explicit IndexBuilder(const absl::flat_hash_set<std::string>& indexed_attributes)
       : indexed_(indexed_attributes) {}
 
-  void AddSpan(const TraceId& trace, const std::string& service, const otlp::Resource& resource,
-               const otlp::Span& span);
+  // Entries of `span` in time bucket `bucket` (key_codec.h).
+  void AddSpan(uint64_t bucket, const TraceId& trace, const std::string& service,
+               const otlp::Resource& resource, const otlp::Span& span);
 
   // Calls `fn(key, value)` for every entry collected.
   void ForEach(absl::FunctionRef<void(const std::string&, const std::string&)> fn) const;

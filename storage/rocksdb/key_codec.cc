@@ -39,36 +39,71 @@ bool GetString(std::string_view* in, std::string* out) {
   return false;
 }
 
-std::string SpanKey(const TraceId& trace, std::string_view span_id) {
-  std::string key(trace.bytes());
+std::string BucketPrefix(uint64_t bucket) {
+  std::string key;
+  PutBigEndian64(&key, bucket);
+  return key;
+}
+
+std::string BucketEnd(uint64_t bucket) {
+  if (bucket == kArchiveBucket) return std::string(9, '\xff');  // never dropped; for scans only
+  return BucketPrefix(bucket + 1);
+}
+
+std::string TracePrefix(uint64_t bucket, const TraceId& trace) {
+  std::string key = BucketPrefix(bucket);
+  key.append(trace.bytes());
+  return key;
+}
+
+std::string SpanKey(uint64_t bucket, const TraceId& trace, std::string_view span_id) {
+  std::string key = TracePrefix(bucket, trace);
   key.push_back(kSpanTag);
   key.append(span_id);
   return key;
 }
 
-std::string ResourceKey(const TraceId& trace, uint64_t resource_key) {
-  std::string key(trace.bytes());
+std::string ResourceKey(uint64_t bucket, const TraceId& trace, uint64_t resource_key) {
+  std::string key = TracePrefix(bucket, trace);
   key.push_back(kResourceTag);
   PutBigEndian64(&key, resource_key);
   return key;
 }
 
-std::string ServicePrefix(std::string_view service) {
-  std::string key(1, kServiceIndex);
+std::string BucketRecordKey(uint64_t bucket) {
+  std::string key(kBucketRecordPrefix);
+  PutBigEndian64(&key, bucket);
+  return key;
+}
+
+bool DecodeBucketRecordKey(std::string_view key, uint64_t* bucket) {
+  if (key.size() != kBucketRecordPrefix.size() + 8 ||
+      key.substr(0, kBucketRecordPrefix.size()) != kBucketRecordPrefix) {
+    return false;
+  }
+  *bucket = GetBigEndian64(key.substr(kBucketRecordPrefix.size()));
+  return true;
+}
+
+std::string ServicePrefix(uint64_t bucket, std::string_view service) {
+  std::string key = BucketPrefix(bucket);
+  key.push_back(kServiceIndex);
   PutString(&key, service);
   return key;
 }
 
-std::string OperationPrefix(std::string_view service, std::string_view operation) {
-  std::string key(1, kOperationIndex);
+std::string OperationPrefix(uint64_t bucket, std::string_view service, std::string_view operation) {
+  std::string key = BucketPrefix(bucket);
+  key.push_back(kOperationIndex);
   PutString(&key, service);
   PutString(&key, operation);
   return key;
 }
 
-std::string AttributePrefix(std::string_view service, std::string_view key_name,
+std::string AttributePrefix(uint64_t bucket, std::string_view service, std::string_view key_name,
                             std::string_view value) {
-  std::string key(1, kAttributeIndex);
+  std::string key = BucketPrefix(bucket);
+  key.push_back(kAttributeIndex);
   PutString(&key, service);
   PutString(&key, key_name);
   PutString(&key, value);
@@ -98,8 +133,10 @@ bool DecodeTimeIndexTail(std::string_view key, uint64_t* start_unix_nano, TraceI
   return true;
 }
 
-std::string DurationPrefix(std::string_view service, std::string_view operation, uint64_t hour) {
-  std::string key(1, kDurationIndex);
+std::string DurationPrefix(uint64_t bucket, std::string_view service, std::string_view operation,
+                           uint64_t hour) {
+  std::string key = BucketPrefix(bucket);
+  key.push_back(kDurationIndex);
   PutString(&key, service);
   PutString(&key, operation);
   PutBigEndian64(&key, ~hour);

@@ -15,6 +15,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "rocksdb/convenience.h"
 #include "storage/crypto/key_ring.h"
 #include "storage/rocksdb/batch_builder.h"
 #include "storage/rocksdb/catalog.h"
@@ -23,6 +25,7 @@
 #include "storage/rocksdb/key_rotation.h"
 #include "storage/rocksdb/kv_column.h"
 #include "storage/rocksdb/rocks_status.h"
+#include "storage/rocksdb/time_buckets.h"
 #include "storage/rocksdb/trace_search.h"
 #include "storage/trace_records.h"
 #include "storage/trace_store.h"
@@ -30,15 +33,26 @@
 namespace spanvault {
 namespace {
 
+// `buckets` and then the archive: reads see an archived trace's copy after its live spans.
+std::vector<uint64_t> WithArchive(std::vector<uint64_t> buckets) {
+  buckets.push_back(keys::kArchiveBucket);
+  return buckets;
+}
+
 // One queued write.
 struct WriteOp {
-  enum class Kind { kIndexed, kPending, kDecide };
+  // kArchive copies `trace` to the archive; kDropBuckets drops `buckets`.
+  enum class Kind { kIndexed, kPending, kDecide, kArchive, kDropBuckets };
   Kind kind = Kind::kIndexed;
   SpanBatch batch;
   std::vector<PendingTrace> states;
   std::vector<SamplingDecision> decisions;
-  SpanSinkDone done;              // kIndexed, kDecide
+  SpanSinkDone done;              // all but kPending
   PendingWriteDone pending_done;  // kPending
+  TraceId trace;
+  std::vector<uint64_t> buckets;
+
+  bool writes_spans() const { return kind == Kind::kIndexed || kind == Kind::kPending; }
 
   // Calls whichever callback this operation has, exactly once.
   void Answer(const absl::Status& status, std::vector<DuplicateSpans> duplicates = {}) {
@@ -83,7 +97,9 @@ class RocksDbTraceStore final : public TraceStore {
       : options_(WithoutKeys(options)),
         indexed_(options.indexed_attributes.begin(), options.indexed_attributes.end()),
         db_(std::move(db)),
-        search_(*db_, catalog_, indexed_, options.max_scan_candidates),
+        clock_(options.clock != nullptr ? options.clock : &RealClock::Get()),
+        buckets_(BucketWidthFor(options.retention), options.retention),
+        search_(*db_, catalog_, buckets_, indexed_, options.max_scan_candidates),
         identities_(*db_->db, db_->identities, "identities"),
         audit_(*db_->db, db_->audit, "the audit log"),
         span_metrics_(*db_->db, db_->span_metrics, "the span metrics"),
@@ -112,7 +128,7 @@ class RocksDbTraceStore final : public TraceStore {
     return catalog_.Operations(service, span_kind);
   }
   absl::StatusOr<otlp::TracesData> GetTrace(const TraceId& trace_id) override {
-    return ReadTrace(*db_, trace_id);
+    return ReadTrace(*db_, WithArchive(buckets_.NewestFirst()), trace_id);
   }
   absl::StatusOr<std::vector<TraceId>> FindTraceIds(const TraceQuery& query) override {
     return search_.Find(query);
@@ -130,22 +146,32 @@ class RocksDbTraceStore final : public TraceStore {
   KvStore& Identities() override { return identities_; }
   KvStore& Audit() override { return audit_; }
   KvStore& SpanMetrics() override { return span_metrics_; }
+  absl::Status Archive(const TraceId& trace_id) override;
+  absl::StatusOr<RetentionReport> EnforceRetention(absl::Time now,
+                                                   uint64_t max_disk_bytes) override;
 
  private:
   absl::Status LoadCatalog();
+  absl::Status LoadBuckets();
+  // Queues `op` (not a span write) and waits for its answer.
+  absl::Status RunOnWriter(WriteOp op);
+  // Drops `bucket` and gives its disk space back.
+  absl::Status DropBucket(uint64_t bucket);
+  void WriteOther(WriteOp& op);
   void Enqueue(WriteOp op) ABSL_LOCKS_EXCLUDED(mu_);
   void WriterLoop() ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<WriteOp> TakeGroup() ABSL_LOCKS_EXCLUDED(mu_);
   // Writes `ops` (no decisions) in one batch and answers them.
   void WriteSpans(std::vector<WriteOp*>& ops);
-  void WriteDecisions(WriteOp& op);
   absl::StatusOr<SamplingDecision> ReadDecision(const TraceId& trace);
 
   // Constant after construction.
   const TraceStoreOptions options_;
   const absl::flat_hash_set<std::string> indexed_;
   const std::unique_ptr<RocksDb> db_;
+  Clock* const clock_;
   Catalog catalog_;
+  TimeBuckets buckets_;
   const TraceSearch search_;
   RocksKvStore identities_;
   RocksKvStore audit_;
@@ -163,6 +189,7 @@ class RocksDbTraceStore final : public TraceStore {
 
 absl::Status RocksDbTraceStore::Start() {
   absl::Status s = LoadCatalog();
+  if (s.ok()) s = LoadBuckets();
   if (!s.ok()) return s;
   writer_ = std::thread([this] { WriterLoop(); });
   if (key_rotation_) key_rotation_->Start();
@@ -180,6 +207,20 @@ absl::Status RocksDbTraceStore::LoadCatalog() {
     }
   }
   return FromRocks(it->status(), "loading the catalogue");
+}
+
+absl::Status RocksDbTraceStore::LoadBuckets() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(keys::kBucketRecordPrefix); it->Valid(); it->Next()) {
+    uint64_t start = 0;
+    if (!keys::DecodeBucketRecordKey(std::string_view(it->key().data(), it->key().size()),
+                                     &start)) {
+      break;
+    }
+    if (it->value().size() != 8) return absl::DataLossError("a time bucket record does not parse");
+    buckets_.Add({start, keys::GetBigEndian64(std::string_view(it->value().data(), 8))});
+  }
+  return FromRocks(it->status(), "loading the time buckets");
 }
 
 void RocksDbTraceStore::Enqueue(WriteOp op) {
@@ -227,12 +268,12 @@ void RocksDbTraceStore::WriterLoop() {
     if (group.empty()) return;  // stopping and drained
     std::vector<WriteOp*> spans;
     for (auto& op : group) {
-      if (op.kind != WriteOp::Kind::kDecide) {
+      if (op.writes_spans()) {
         spans.push_back(&op);
         continue;
       }
-      WriteSpans(spans);  // a decision reads what was written before it
-      WriteDecisions(op);
+      WriteSpans(spans);  // the others read what was written before them
+      WriteOther(op);
     }
     WriteSpans(spans);
   }
@@ -240,7 +281,7 @@ void RocksDbTraceStore::WriterLoop() {
 
 void RocksDbTraceStore::WriteSpans(std::vector<WriteOp*>& ops) {
   if (ops.empty()) return;
-  BatchBuilder builder(*db_, catalog_, indexed_);
+  BatchBuilder builder(*db_, catalog_, buckets_, indexed_, clock_->Now());
   absl::Status status;
   std::vector<std::vector<DuplicateSpans>> duplicates(ops.size());
   for (size_t i = 0; i < ops.size() && status.ok(); ++i) {
@@ -264,34 +305,132 @@ void RocksDbTraceStore::WriteSpans(std::vector<WriteOp*>& ops) {
   ops.clear();
 }
 
-void RocksDbTraceStore::WriteDecisions(WriteOp& op) {
-  BatchBuilder builder(*db_, catalog_, indexed_);
+void RocksDbTraceStore::WriteOther(WriteOp& op) {
+  BatchBuilder builder(*db_, catalog_, buckets_, indexed_, clock_->Now());
   absl::Status status;
-  for (const auto& decision : op.decisions) {
-    status = builder.AddDecision(decision);
-    if (!status.ok()) break;
+  switch (op.kind) {
+    case WriteOp::Kind::kDecide:
+      for (const auto& decision : op.decisions) {
+        status = builder.AddDecision(decision);
+        if (!status.ok()) break;
+      }
+      break;
+    case WriteOp::Kind::kArchive:
+      status = builder.AddArchive(op.trace);
+      break;
+    case WriteOp::Kind::kDropBuckets:
+      for (uint64_t bucket : op.buckets) builder.AddDropBucket(bucket);
+      break;
+    default:
+      status = absl::InternalError("a span write reached WriteOther");
   }
-  if (status.ok()) status = builder.Commit(options_.sync_writes);
+  if (status.ok()) status = builder.Commit(options_.sync_writes || !op.buckets.empty());
   op.Answer(status);
+}
+
+absl::Status RocksDbTraceStore::RunOnWriter(WriteOp op) {
+  absl::Notification answered;
+  absl::Status result;
+  op.done = [&](absl::Status s) {
+    result = std::move(s);
+    answered.Notify();
+  };
+  Enqueue(std::move(op));
+  answered.WaitForNotification();
+  return result;
+}
+
+absl::Status RocksDbTraceStore::Archive(const TraceId& trace_id) {
+  WriteOp op;
+  op.kind = WriteOp::Kind::kArchive;
+  op.trace = trace_id;
+  return RunOnWriter(std::move(op));
+}
+
+absl::Status RocksDbTraceStore::DropBucket(uint64_t bucket) {
+  WriteOp op;
+  op.kind = WriteOp::Kind::kDropBuckets;
+  op.buckets = {bucket};
+  absl::Status s = RunOnWriter(std::move(op));
+  if (!s.ok()) return s;
+  // The range delete hides the bucket. Flushing every column family retires the write-ahead
+  // logs that still hold its spans; dropping whole files and compacting what is left of the
+  // range gives the rest of its space back.
+  std::vector<rocksdb::ColumnFamilyHandle*> columns;
+  for (const auto& handle : db_->handles) columns.push_back(handle.get());
+  rocksdb::Status flushed = db_->db->Flush(rocksdb::FlushOptions(), columns);
+  if (!flushed.ok()) return FromRocks(flushed, "flushing before freeing a dropped time bucket");
+  std::string begin = keys::BucketPrefix(bucket), end = keys::BucketEnd(bucket);
+  rocksdb::Slice begin_slice(begin), end_slice(end);
+  rocksdb::RangePtr range(&begin_slice, &end_slice);
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* column : {db_->spans, db_->summaries, db_->index}) {
+    rocksdb::Status r = rocksdb::DeleteFilesInRanges(db_->db.get(), column, &range, 1);
+    if (r.ok()) r = db_->db->CompactRange(compact, column, &begin_slice, &end_slice);
+    if (!r.ok()) return FromRocks(r, "freeing the space of a dropped time bucket");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RetentionReport> RocksDbTraceStore::EnforceRetention(absl::Time now,
+                                                                    uint64_t max_disk_bytes) {
+  RetentionReport report;
+  report.bytes_before = BytesOnDisk();
+  for (const TimeBucket& bucket : buckets_.Expired(now)) {
+    absl::Status s = DropBucket(bucket.start);
+    if (!s.ok()) return s;
+    ++report.buckets_dropped_for_age;
+  }
+  while (max_disk_bytes > 0 && BytesOnDisk() > max_disk_bytes) {
+    std::vector<TimeBucket> live = buckets_.OldestFirst();
+    if (live.size() < 2) break;  // the newest bucket stays: it is what is arriving now
+    absl::Status s = DropBucket(live.front().start);
+    if (!s.ok()) return s;
+    ++report.buckets_dropped_for_disk;
+  }
+  report.bytes_after = BytesOnDisk();
+  std::vector<TimeBucket> live = buckets_.OldestFirst();
+  if (!live.empty()) {
+    report.oldest_data = absl::FromUnixSeconds(static_cast<int64_t>(live.front().start));
+  }
+  return report;
 }
 
 absl::StatusOr<std::vector<TraceSummary>> RocksDbTraceStore::GetSummaries(
     const std::vector<TraceId>& ids) {
-  std::vector<rocksdb::Slice> slices;
-  for (const auto& id : ids) slices.emplace_back(id.bytes().data(), id.bytes().size());
-  std::vector<rocksdb::PinnableSlice> values(ids.size());
-  std::vector<rocksdb::Status> statuses(ids.size());
+  // The archive's summary is whole; otherwise a trace's summary is the merge of its buckets'.
+  std::vector<uint64_t> buckets = buckets_.NewestFirst();
+  buckets.insert(buckets.begin(), keys::kArchiveBucket);
+  std::vector<std::string> keys;
+  for (const auto& id : ids) {
+    for (uint64_t bucket : buckets) keys.push_back(keys::TracePrefix(bucket, id));
+  }
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
   db_->db->MultiGet(rocksdb::ReadOptions(), db_->summaries, slices.size(), slices.data(),
                     values.data(), statuses.data());
   std::vector<TraceSummary> out;
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading trace summaries");
-    SummaryRecord record;
-    if (!record.ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
-      return absl::DataLossError("a stored trace summary does not parse");
+    SummaryRecord merged;
+    bool found = false;
+    for (size_t b = 0; b < buckets.size(); ++b) {
+      size_t k = i * buckets.size() + b;
+      if (statuses[k].IsNotFound()) continue;
+      if (!statuses[k].ok()) return FromRocks(statuses[k], "reading trace summaries");
+      SummaryRecord record;
+      if (!record.ParseFromArray(values[k].data(), static_cast<int>(values[k].size()))) {
+        return absl::DataLossError("a stored trace summary does not parse");
+      }
+      found = true;
+      if (b == 0) {  // archived
+        merged = std::move(record);
+        break;
+      }
+      MergeSummary(record, &merged);
     }
-    out.push_back(ToTraceSummary(ids[i], record));
+    if (found) out.push_back(ToTraceSummary(ids[i], merged));
   }
   return out;
 }
@@ -397,10 +536,9 @@ absl::StatusOr<bool> RocksDbTraceStore::IsPending(const TraceId& trace_id) {
   if (s.IsNotFound()) return false;
   if (!s.ok()) return FromRocks(s, "reading a pending trace");
   // Late spans of a trace kept earlier wait too, but the trace itself is kept.
-  s = db_->db->Get(rocksdb::ReadOptions(), db_->summaries, trace_id.bytes(), &value);
-  if (s.IsNotFound()) return true;
-  if (!s.ok()) return FromRocks(s, "reading a trace summary");
-  return false;
+  auto kept = HasSummary(*db_, buckets_.NewestFirst(), trace_id);
+  if (!kept.ok()) return kept.status();
+  return !*kept;
 }
 
 void RocksDbTraceStore::Shutdown() {

@@ -37,8 +37,6 @@ absl::StatusOr<std::vector<TraceId>> TraceSearch::Find(const TraceQuery& query) 
     // Scoped before the scan: a hidden service's index entries are never read, so its traces
     // cannot use up search_depth or max_candidates.
     if (!ServiceInScope(query.scope, service)) continue;
-    results.found_in_service = 0;
-    results.candidates_in_service = 0;
     absl::Status s = FindInService(query, service, &results);
     if (!s.ok()) return s;
   }
@@ -55,6 +53,26 @@ absl::StatusOr<std::vector<TraceId>> TraceSearch::Find(const TraceQuery& query) 
 
 absl::Status TraceSearch::FindInService(const TraceQuery& query, const std::string& service,
                                         Results* results) const {
+  // The archive has its own quota: archived traces do not hide newer ones, nor the reverse.
+  results->found_in_service = 0;
+  results->candidates_in_service = 0;
+  absl::Status s = FindInBucket(query, keys::kArchiveBucket, service, results);
+  if (!s.ok()) return s;
+  results->found_in_service = 0;
+  results->candidates_in_service = 0;
+  for (uint64_t bucket : buckets_.NewestFirst()) {
+    s = FindInBucket(query, bucket, service, results);
+    if (!s.ok()) return s;
+    if (results->found_in_service >= query.search_depth ||
+        results->candidates_in_service >= max_candidates_) {
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TraceSearch::FindInBucket(const TraceQuery& query, uint64_t bucket,
+                                       const std::string& service, Results* results) const {
   bool has_duration = query.duration_min_nanos || query.duration_max_nanos;
   bool has_op = !query.operation_name.empty();
   for (size_t i = 0; i < query.attributes.size(); ++i) {
@@ -63,7 +81,8 @@ absl::Status TraceSearch::FindInService(const TraceQuery& query, const std::stri
     // The caller sees this attribute redacted or hidden here: none of its values may match.
     if (!TagInScope(query.scope, service, key)) return absl::OkStatus();
     bool verify = has_op || has_duration || query.attributes.size() > 1;
-    return ScanTimeIndex(keys::AttributePrefix(service, key, value), verify, query, results);
+    return ScanTimeIndex(keys::AttributePrefix(bucket, service, key, value), verify, query,
+                         results);
   }
   bool verify_attributes = !query.attributes.empty();
   if (has_duration) {
@@ -73,13 +92,13 @@ absl::Status TraceSearch::FindInService(const TraceQuery& query, const std::stri
     } else {
       for (const auto& op : catalog_.Operations(service, "")) operations.insert(op.name);
     }
-    return ScanDurationIndex(service, operations, verify_attributes, query, results);
+    return ScanDurationIndex(bucket, service, operations, verify_attributes, query, results);
   }
   if (has_op) {
-    return ScanTimeIndex(keys::OperationPrefix(service, query.operation_name), verify_attributes,
-                         query, results);
+    return ScanTimeIndex(keys::OperationPrefix(bucket, service, query.operation_name),
+                         verify_attributes, query, results);
   }
-  return ScanTimeIndex(keys::ServicePrefix(service), verify_attributes, query, results);
+  return ScanTimeIndex(keys::ServicePrefix(bucket, service), verify_attributes, query, results);
 }
 
 absl::Status TraceSearch::Consider(const TraceId& trace, uint64_t start, bool verify,
@@ -87,7 +106,9 @@ absl::Status TraceSearch::Consider(const TraceId& trace, uint64_t start, bool ve
   if (!results->seen.insert(trace).second) return absl::OkStatus();
   ++results->candidates_in_service;
   if (verify) {
-    auto data = ReadTrace(db_, trace);
+    std::vector<uint64_t> buckets = buckets_.NewestFirst();
+    buckets.push_back(keys::kArchiveBucket);
+    auto data = ReadTrace(db_, buckets, trace);
     if (absl::IsNotFound(data.status())) return absl::OkStatus();
     if (!data.ok()) return data.status();
     bool match = false;
@@ -174,14 +195,14 @@ absl::Status TraceSearch::ScanDurationHour(rocksdb::Iterator& it, const std::str
   return FromRocks(it.status(), "scanning the duration index");
 }
 
-absl::Status TraceSearch::ScanDurationIndex(const std::string& service,
+absl::Status TraceSearch::ScanDurationIndex(uint64_t bucket, const std::string& service,
                                             const std::set<std::string>& operations, bool verify,
                                             const TraceQuery& query, Results* results) const {
   // Hours from the newest down, every operation within an hour, so results come newest first
   // whichever operation they belong to. Hours without entries are skipped with one seek.
   std::vector<std::string> bases;
   for (const auto& op : operations) {
-    std::string base = keys::DurationPrefix(service, op, 0);
+    std::string base = keys::DurationPrefix(bucket, service, op, 0);
     base.resize(base.size() - 8);
     bases.push_back(std::move(base));
   }
@@ -198,8 +219,8 @@ absl::Status TraceSearch::ScanDurationIndex(const std::string& service,
     if (!next || *next < min_hour) return absl::OkStatus();
     hour = *next;
     for (const auto& op : operations) {
-      absl::Status s =
-          ScanDurationHour(*it, keys::DurationPrefix(service, op, hour), verify, query, results);
+      absl::Status s = ScanDurationHour(*it, keys::DurationPrefix(bucket, service, op, hour),
+                                        verify, query, results);
       if (!s.ok()) return s;
     }
     if (results->found_in_service >= query.search_depth ||
