@@ -8,7 +8,6 @@
 #include "common/status_macros.h"
 #include "query/grpc_query_params.h"
 #include "query/jaeger_model.h"
-#include "query/query_seams.h"
 
 namespace spanvault {
 namespace {
@@ -58,7 +57,7 @@ grpc::Status JaegerGrpcV2::ArchiveTrace(grpc::ServerContext* context,
                                         v2::ArchiveTraceResponse*) {
   return ServeGrpcQuery(caller_of_, *context, kArchiveTrace, [&](const Principal& caller) {
     SV_ASSIGN_OR_RETURN(TraceId id, ParseArchiveTrace(*request));
-    return ArchiveTraceSeam(caller, id);
+    return queries_.ArchiveTrace(caller, id);
   });
 }
 

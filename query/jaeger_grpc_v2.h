@@ -12,8 +12,7 @@ namespace spanvault {
 // Serves the api_v2 gRPC query API as Jaeger's grpc_handler does: traces stream as
 // SpansResponseChunks of at most kMaxSpansPerChunk spans, each chunk holding spans of one
 // trace only, spans carrying their process. Every call authenticates through `caller_of` and
-// goes through QueryService (scope, redaction, audit); ArchiveTrace and GetDependencies go
-// through query/query_seams.h until QueryService has them. INVALID_ARGUMENT names the bad
+// goes through QueryService (scope, redaction, audit). INVALID_ARGUMENT names the bad
 // field (query/grpc_query_params.h), NOT_FOUND "trace not found", PERMISSION_DENIED with
 // QueryService's message. Thread-safe.
 class JaegerGrpcV2 final : public jaeger::api_v2::QueryService::Service {

@@ -12,8 +12,7 @@ namespace spanvault {
 // Serves the api_v3 gRPC query API: traces stream as OTLP TracesData, one message per trace;
 // an empty search is an empty stream. Operations without a stored kind are reported as
 // "internal", as /api/v3/operations does. Every call authenticates through `caller_of` and
-// goes through QueryService (scope, redaction, audit); GetDependencies goes through
-// query/query_seams.h until QueryService has it. INVALID_ARGUMENT names the bad field
+// goes through QueryService (scope, redaction, audit). INVALID_ARGUMENT names the bad field
 // (query/grpc_query_params.h), NOT_FOUND "trace not found", PERMISSION_DENIED with
 // QueryService's message. Thread-safe.
 class JaegerGrpcV3 final : public jaeger::api_v3::QueryService::Service {

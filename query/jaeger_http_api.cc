@@ -142,6 +142,19 @@ HttpResponse ClassicTraceById(QueryService& q, const ApiCall& call, std::string_
   return ClassicOk(call, json::array({std::move(data)}));
 }
 
+// POST /api/archive/{id}: 200 with empty data, as Jaeger answers.
+HttpResponse ClassicArchive(QueryService& q, const ApiCall& call, std::string_view id_text) {
+  absl::Status allowed = OnlyParams(call, {"prettyPrint", "start", "end"});
+  if (!allowed.ok()) return ClassicError(allowed);
+  auto id = ParseTraceIdInPath(id_text);
+  if (!id.ok()) return ClassicError(id.status());
+  absl::Status archived = q.ArchiveTrace(call.caller, *id);
+  if (!archived.ok()) return ClassicError(archived);
+  json body = Envelope(json::array(), 0);
+  body["errors"] = json::array();
+  return HttpResponse::Json(200, Dump(body, call.pretty));
+}
+
 HttpResponse ClassicTracesByIds(QueryService& q, const ApiCall& call,
                                 const std::vector<TraceId>& ids) {
   json data = json::array();
@@ -325,6 +338,12 @@ HttpResponse JaegerHttpApi::Route(const HttpRequest& request, Principal caller) 
   call.pretty = IsPretty(call.params);
   std::string_view path = request.path;
   bool v3 = path.starts_with("/api/v3/");
+  if (path.starts_with("/api/archive/")) {
+    if (request.method != "POST") {
+      return ClassicError(405, "method not allowed: use POST").AddHeader("Allow", "POST");
+    }
+    return ClassicArchive(queries_, call, path.substr(13));
+  }
   if (request.method != "GET") {
     constexpr std::string_view kMessage = "method not allowed: use GET";
     return (v3 ? V3Error(405, kMessage) : ClassicError(405, kMessage)).AddHeader("Allow", "GET");

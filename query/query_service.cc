@@ -28,6 +28,7 @@ int64_t CountOf(const std::vector<T>& v) {
   return static_cast<int64_t>(v.size());
 }
 int64_t CountOf(const otlp::TracesData&) { return 1; }
+int64_t CountOf(const TraceId&) { return 1; }
 
 // The audit parameters of a search (attribute values included: the log is encrypted and
 // readable only with admin:audit).
@@ -54,10 +55,10 @@ std::string Json(nlohmann::json j) {
 template <typename T>
 absl::StatusOr<T> QueryService::Audited(const Principal& caller, std::string_view method,
                                         std::string params_json, absl::Time started,
-                                        absl::StatusOr<T> result) {
+                                        absl::StatusOr<T> result, Action action) {
   if (audit_ == nullptr) return result;
   AuditRecord record = RecordOf(caller, method);
-  record.action = std::string(ActionName(Action::kTracesRead));
+  record.action = std::string(ActionName(action));
   record.params = std::move(params_json);
   record.allowed = !absl::IsPermissionDenied(result.status());
   if (!result.ok()) record.detail = std::string(result.status().message());
@@ -109,6 +110,22 @@ absl::StatusOr<otlp::TracesData> QueryService::ViewOf(const Principal& caller,
   auto view = ViewTrace(*caller.access, std::move(*trace));
   if (!view) return TraceNotFound();
   return std::move(*view);
+}
+
+absl::Status QueryService::ArchiveTrace(const Principal& caller, const TraceId& trace_id) {
+  absl::Time started = absl::Now();
+  auto archived = [&]() -> absl::StatusOr<TraceId> {
+    if (!caller.access->Allows(Action::kTracesArchive)) {
+      return absl::PermissionDeniedError(PermissionDeniedMessage(caller, Action::kTracesArchive));
+    }
+    if (archive_ == nullptr) return absl::UnimplementedError("archive storage is not configured");
+    if (auto view = ViewOf(caller, trace_id); !view.ok()) return view.status();
+    if (absl::Status s = archive_->Archive(trace_id); !s.ok()) return s;
+    return trace_id;
+  }();
+  return Audited(caller, "ArchiveTrace", Json({{"trace_id", trace_id.ToHex()}}), started,
+                 std::move(archived), Action::kTracesArchive)
+      .status();
 }
 
 // Not audited: the API layer asks it beside GetTrace, which is.

@@ -34,9 +34,15 @@ class QueryService {
   // (caller, roles, address, caller.api, parameters, result count, allowed or denied, latency)
   // before its answer is returned; a call whose record cannot be written answers kUnavailable.
   // `span_metrics` (nullable; must outlive the service) answers GetDependencies and GetMetrics.
+  // `archive` (nullable; must outlive the service) answers ArchiveTrace.
   QueryService(QueryServiceOptions options, TraceReader& reader, AuditLog* audit = nullptr,
-               spanmetrics::SpanMetricsReader* span_metrics = nullptr)
-      : options_(options), reader_(reader), audit_(audit), span_metrics_(span_metrics) {}
+               spanmetrics::SpanMetricsReader* span_metrics = nullptr,
+               TraceArchive* archive = nullptr)
+      : options_(options),
+        reader_(reader),
+        audit_(audit),
+        span_metrics_(span_metrics),
+        archive_(archive) {}
 
   // The services the caller may read, sorted.
   absl::StatusOr<std::vector<std::string>> GetServices(const Principal& caller);
@@ -58,6 +64,10 @@ class QueryService {
   // Summaries of the traces FindTraces would find, in the caller's view (ViewSummary).
   absl::StatusOr<std::vector<TraceSummary>> FindTraceSummaries(const Principal& caller,
                                                                TraceQuery query);
+  // Keeps the trace beyond retention (TraceArchive::Archive). kPermissionDenied without
+  // traces:archive; kNotFound, as GetTrace, for a trace the caller may not read (only what the
+  // caller can see is worth keeping on their word); kUnimplemented without an archive.
+  absl::Status ArchiveTrace(const Principal& caller, const TraceId& trace_id);
   // The service links counted in [end - lookback, end) (hour buckets: every hour that overlaps
   // the window counts whole), only those whose parent and child the caller may both read (a
   // link to a hidden service is left out entirely), and with `service` non-empty only those
@@ -79,12 +89,14 @@ class QueryService {
   // kUnavailable when the record cannot be written.
   template <typename T>
   absl::StatusOr<T> Audited(const Principal& caller, std::string_view method,
-                            std::string params_json, absl::Time started, absl::StatusOr<T> result);
+                            std::string params_json, absl::Time started, absl::StatusOr<T> result,
+                            Action action = Action::kTracesRead);
 
   const QueryServiceOptions options_;
   TraceReader& reader_;
   AuditLog* const audit_;
   spanmetrics::SpanMetricsReader* const span_metrics_;
+  TraceArchive* const archive_;
 };
 
 }  // namespace spanvault

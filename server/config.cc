@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -86,6 +87,12 @@ absl::Status ServerConfig::Validate() const {
   if (max_pending_spans < 1) {
     return absl::InvalidArgumentError("max_pending_spans must be at least 1");
   }
+  if (retention < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("retention must not be negative (0 keeps spans forever)");
+  }
+  if (retention > absl::ZeroDuration() && retention < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("retention must be at least 1s (0 keeps spans forever)");
+  }
   if (sink != "rocksdb" && sink != "discard") {
     return absl::InvalidArgumentError(
         absl::StrCat("sink \"", sink, "\" is not one of rocksdb|discard"));
@@ -163,6 +170,8 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (key == "testing_no_encryption") return ReadScalar(value, key, &c->testing_no_encryption);
   if (key == "max_request_bytes") return ReadScalar(value, key, &c->max_request_bytes);
   if (key == "max_pending_spans") return ReadScalar(value, key, &c->max_pending_spans);
+  if (key == "retention") return ReadDuration(value, key, &c->retention);
+  if (key == "max_disk_bytes") return ReadScalar(value, key, &c->max_disk_bytes);
   if (key == "indexed_attributes") return ReadScalar(value, key, &c->indexed_attributes);
   if (key == "tls_listeners") return ReadListenerTls(value, &c->tls_listeners);
   if (key == "auth") return ParseAuthConfig(value, &c->auth);
@@ -235,6 +244,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   app.add_option("--tls-key", flags.tls_key, "the certificate's private key (PEM, mode 0600)");
   app.add_option("--tls-client-ca", flags.tls_client_ca,
                  "require client certificates signed by these CAs (PEM): mutual TLS");
+  std::string retention;
+  app.add_option("--retention", retention,
+                 "how long spans are kept, e.g. 168h (default; 0: forever; archived traces stay)");
+  app.add_option("--max-disk-bytes", flags.max_disk_bytes,
+                 "disk budget of the trace store; over it the oldest spans go (default 0: none)");
   std::string reload_interval;
   app.add_option("--tls-reload-interval", reload_interval,
                  "how often changed certificate files are picked up (default 10s; SIGHUP: now)");
@@ -280,13 +294,16 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   if (given("--tls-cert")) config.tls_cert = flags.tls_cert;
   if (given("--tls-key")) config.tls_key = flags.tls_key;
   if (given("--tls-client-ca")) config.tls_client_ca = flags.tls_client_ca;
-  if (given("--tls-reload-interval")) {
-    auto nanos = ParseGoDurationNanos(reload_interval);
+  if (given("--max-disk-bytes")) config.max_disk_bytes = flags.max_disk_bytes;
+  for (auto [name, text, out] :
+       {std::tuple{"--retention", &retention, &config.retention},
+        std::tuple{"--tls-reload-interval", &reload_interval, &config.tls_reload_interval}}) {
+    if (!given(name)) continue;
+    auto nanos = ParseGoDurationNanos(*text);
     if (!nanos.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--tls-reload-interval: ", nanos.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", nanos.status().message()));
     }
-    config.tls_reload_interval = absl::Nanoseconds(*nanos);
+    *out = absl::Nanoseconds(*nanos);
   }
   absl::Status valid = config.Validate();
   if (!valid.ok()) return valid;

@@ -54,6 +54,12 @@ struct ServerConfig {
   std::vector<std::string> indexed_attributes = DefaultIndexedAttributes();
   // fsync the write-ahead log before acknowledging (survives power loss, not only a crash).
   bool sync_writes = false;
+  // How long spans are kept, by start time (whole time buckets of a seventh of it go at once;
+  // archived traces stay). Zero: forever. Default: 168h.
+  absl::Duration retention = absl::Hours(168);
+  // Disk budget of the trace store: over it, the oldest time buckets go (not the newest).
+  // 0: none. Default: 0.
+  uint64_t max_disk_bytes = 0;
   // Largest number of spans waiting to be written before ingest answers "retry later".
   // Default: 200,000.
   uint64_t max_pending_spans = 200000;

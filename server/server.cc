@@ -35,6 +35,7 @@
 #include "spanmetrics/span_metrics_tap.h"
 #include "spdlog/spdlog.h"
 #include "storage/crypto/key_file.h"
+#include "storage/retention_loop.h"
 #include "storage/trace_store.h"
 
 namespace spanvault {
@@ -165,6 +166,7 @@ absl::Status Server::StartStore() {
   options.indexed_attributes = config_.indexed_attributes;
   options.sync_writes = config_.sync_writes;
   options.max_pending_spans = config_.max_pending_spans;
+  options.retention = config_.retention;
   absl::Status encryption = ConfigureEncryption(config_, &options);
   if (!encryption.ok()) return encryption;
   auto store = OpenRocksDbTraceStore(options);
@@ -174,6 +176,16 @@ absl::Status Server::StartStore() {
   TraceStore* raw = store_.get();
   metrics_.AddGauge("spanvault_storage_bytes", "Bytes the trace store occupies on disk.",
                     [raw] { return static_cast<double>(raw->BytesOnDisk()); });
+  RetentionLoopOptions retention;
+  retention.interval = RetentionIntervalFor(config_.retention);
+  retention.max_disk_bytes = config_.max_disk_bytes;
+  retention_ = std::make_unique<RetentionLoop>(retention, *store_, RealClock::Get(), metrics_);
+  retention_->Start();
+  spdlog::info(
+      "retention {}, disk budget {}",
+      config_.retention > absl::ZeroDuration() ? absl::FormatDuration(config_.retention)
+                                               : "forever",
+      config_.max_disk_bytes > 0 ? absl::StrCat(config_.max_disk_bytes, " bytes") : "none");
   return absl::OkStatus();
 }
 
@@ -386,9 +398,10 @@ absl::Status Server::StartReceivers() {
 
 absl::Status Server::StartQuery() {
   query_service_ = std::make_unique<QueryService>(QueryServiceOptions{}, *store_, audit_.get(),
-                                                  span_metrics_.get());
+                                                  span_metrics_.get(), store_.get());
   if (!config_.ui_dir.empty()) {
     UiCapabilities capabilities;
+    capabilities.archive_storage = true;
     capabilities.dependencies = span_metrics_ != nullptr;
     capabilities.metrics_storage = span_metrics_ != nullptr;
     auto ui = UiHandler::Create(config_.ui_dir, capabilities);
@@ -475,6 +488,7 @@ void Server::Shutdown() {
   // Before the store closes: its calls in flight read from it.
   if (query_grpc_) query_grpc_->Shutdown(kShutdownGrace);
   if (sampler_) sampler_->Shutdown();
+  if (retention_) retention_->Shutdown();
   if (store_) store_->Shutdown();
   // After the store has answered every batch (the store's column families stay open until it
   // is destroyed): the last aggregates are written.

@@ -32,6 +32,7 @@ class OtlpGrpcReceiver;
 class OtlpHttpReceiver;
 class QueryGrpcServer;
 class QueryService;
+class RetentionLoop;
 class TraceStore;
 namespace spanmetrics {
 class SpanMetricsTap;
@@ -85,6 +86,7 @@ class Server {
   MetricsRegistry metrics_;
   std::atomic<bool> ready_{false};
   std::unique_ptr<TraceStore> store_;
+  std::unique_ptr<RetentionLoop> retention_;
   std::unique_ptr<IdentityStore> identities_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<JwksProvider> jwks_;

@@ -121,6 +121,18 @@ class TraceReader {
   virtual absl::StatusOr<bool> IsPending(const TraceId& trace_id) = 0;
 };
 
+// Keeps traces beyond retention. Implementations are thread-safe.
+class TraceArchive {
+ public:
+  virtual ~TraceArchive() = default;
+
+  // Keeps the trace beyond retention: a copy of every span stored under it now, with its
+  // summary and index entries, in the archive, which no retention pass removes. Reads by id and
+  // searches see one trace (spans stored in both places count once). Archiving again adds the
+  // spans that arrived since. kNotFound when the trace has no span. Blocks until durable.
+  virtual absl::Status Archive(const TraceId& trace_id) = 0;
+};
+
 // Validates a query: kInvalidArgument naming the problem (min after max, depth < 1).
 absl::Status ValidateQuery(const TraceQuery& query);
 

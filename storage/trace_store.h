@@ -63,7 +63,7 @@ struct RetentionReport {
 };
 
 // Thread-safe.
-class TraceStore : public SpanSink, public TraceReader {
+class TraceStore : public SpanSink, public TraceReader, public TraceArchive {
  public:
   // Answers every batch still queued, then stops accepting (later batches get kUnavailable).
   // Idempotent.
@@ -91,13 +91,7 @@ class TraceStore : public SpanSink, public TraceReader {
   // the pending state and remember the decision. `done` runs once all of it is durable.
   virtual void Decide(std::vector<SamplingDecision> decisions, SpanSinkDone done) = 0;
 
-  // --- Retention and the archive (DESIGN.md §5). ---
-
-  // Keeps the trace beyond retention: a copy of every span stored under it now, with its
-  // summary and index entries, in the archive, which no retention pass removes. Reads by id and
-  // searches see one trace (spans stored in both places count once). Archiving again adds the
-  // spans that arrived since. kNotFound when the trace has no span. Blocks until durable.
-  virtual absl::Status Archive(const TraceId& trace_id) = 0;
+  // --- Retention (DESIGN.md §5); TraceArchive::Archive keeps a trace beyond it. ---
 
   // Removes, a whole time bucket at a time (one range delete per column family, then the files
   // freed), every bucket whose spans all started before `now` minus the retention; then, while

@@ -141,7 +141,7 @@ test('search page: pick the service, find traces, open the trace', async () => {
   assert.deepEqual(apiFailures, [], 'no /api/ call from the UI failed');
 });
 
-test('trace page opened by URL', async () => {
+test('trace page opened by URL, archived with its button', async () => {
   const page = await newPage('trace');
   await page.goto(`${server.queryOrigin}/trace/${trace.traceId}`);
   await assertTracePage(page);
@@ -149,6 +149,10 @@ test('trace page opened by URL', async () => {
   await page.locator('.span-name', { hasText: 'charge-payment' }).click();
   await page.getByText('PaymentDeclined').first().waitFor({ timeout: 30000 });
   await screenshot(page, 'browser-trace-direct.png');
+  // The archive button is on (archiveStorage), and archiving succeeds.
+  await page.getByRole('button', { name: 'Archive Trace' }).click();
+  await page.getByText('This trace has been archived.').waitFor({ timeout: 30000 });
+  await screenshot(page, 'browser-trace-archived.png');
   await page.context().close();
   assert.deepEqual(apiFailures, [], 'no /api/ call from the UI failed');
 });

@@ -352,9 +352,13 @@ test('FindTraces of both APIs and FindTraceSummaries find what the HTTP searches
   assert.deepEqual(await stream(v3, 'FindTraces', { query: { ...v3query, service_name: 'nobody' } }), []);
 });
 
-test('ArchiveTrace is not configured; GetDependencies answers what /api/dependencies answers', async () => {
-  await rejected(unary(v2, 'ArchiveTrace', { trace_id: idBytes(rich.traceId) }),
-                 grpc.status.UNIMPLEMENTED, /^archive storage is not configured$/);
+test('ArchiveTrace keeps a trace (NOT_FOUND for an unknown one); GetDependencies answers what /api/dependencies answers', async () => {
+  assert.deepEqual(await unary(v2, 'ArchiveTrace', { trace_id: idBytes(rich.traceId) }), {});
+  await rejected(unary(v2, 'ArchiveTrace', { trace_id: idBytes('0123456789abcdef0123456789abcdef') }),
+                 grpc.status.NOT_FOUND, /^trace not found$/);
+  // Archived, the trace reads the same: its spans count once.
+  const chunks = await stream(v2, 'GetTrace', { trace_id: idBytes(rich.traceId) });
+  assert.equal(chunks.reduce((n, c) => n + c.spans.length, 0), rich.spans.length);
   const endMs = Number(BigInt(window.endNs) / 1000000n);
   const lookbackMs = Number((BigInt(window.endNs) - BigInt(window.startNs)) / 1000000n);
   const http = (await request(`${server.queryUrl}/api/dependencies?endTs=${endMs}&lookback=${lookbackMs}`)).json().data;

@@ -16,6 +16,7 @@ namespace {
 using ::spanvault::testing::ConsumeAndWait;
 using ::spanvault::testing::MakeBatch;
 using ::spanvault::testing::SpanHex;
+using ::spanvault::testing::StatusIs;
 using ::spanvault::testing::TraceHex;
 
 class QueryAuditTest : public ::testing::Test {
@@ -38,8 +39,18 @@ class QueryAuditTest : public ::testing::Test {
   MemoryKvStore kv_;
   testing::FakeClock clock_;
   AuditLog audit_{kv_, clock_};
-  QueryService queries_{QueryServiceOptions{}, *store_, &audit_};
+  QueryService queries_{QueryServiceOptions{}, *store_, &audit_, nullptr, store_.get()};
 };
+
+Principal WithBuiltinRole(const std::string& name) {
+  Principal p;
+  p.subject = name + "-user";
+  p.roles = {name};
+  for (const Role& role : BuiltinRoles()) {
+    if (role.name == name) p.access = AccessPolicy::FromRoles({role});
+  }
+  return p;
+}
 
 TEST_F(QueryAuditTest, RecordsWhoAskedWhatAndHowManyAnswers) {
   Principal ann;
@@ -83,6 +94,28 @@ TEST_F(QueryAuditTest, RecordsDenials) {
   EXPECT_FALSE(records[0].allowed);
   EXPECT_THAT(records[0].detail, ::testing::HasSubstr("lack traces:read"));
   EXPECT_EQ(nlohmann::json::parse(records[0].params)["trace_id"], TraceHex(1));
+}
+
+TEST_F(QueryAuditTest, ArchiveNeedsTracesArchiveAndAReadableTraceAndIsAudited) {
+  TraceId id = *TraceId::FromHex(TraceHex(1));
+  SV_ASSERT_OK(queries_.ArchiveTrace(WithBuiltinRole("dev"), id));
+  EXPECT_THAT(queries_.ArchiveTrace(WithBuiltinRole("support"), id),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       "permission denied: role(s) \"support\" lack traces:archive"));
+  EXPECT_THAT(queries_.ArchiveTrace(WithBuiltinRole("dev"), *TraceId::FromHex(TraceHex(9))),
+              StatusIs(absl::StatusCode::kNotFound));
+  std::vector<AuditRecord> records = Records();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].action, "traces:archive");
+  EXPECT_EQ(records[0].api, "ArchiveTrace");
+  EXPECT_TRUE(records[0].allowed);
+  EXPECT_EQ(records[0].result_count, 1);
+  EXPECT_FALSE(records[1].allowed);
+  EXPECT_TRUE(records[2].allowed);
+  EXPECT_EQ(records[2].detail, "trace not found");
+  QueryService no_archive{QueryServiceOptions{}, *store_};
+  EXPECT_THAT(no_archive.ArchiveTrace(WithBuiltinRole("dev"), id),
+              StatusIs(absl::StatusCode::kUnimplemented, "archive storage is not configured"));
 }
 
 }  // namespace

@@ -62,6 +62,27 @@ TEST(ConfigTest, RejectsUnknownKeysBadValuesAndFlags) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cannot read")));
 }
 
+TEST(ConfigTest, RetentionAndDiskBudgetFromFlagsOrYaml) {
+  auto c = Parse({});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->retention, absl::Hours(168));
+  EXPECT_EQ(c->max_disk_bytes, 0u);
+  c = Parse({"--retention", "36h", "--max-disk-bytes", "1000000"});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->retention, absl::Hours(36));
+  EXPECT_EQ(c->max_disk_bytes, 1000000u);
+  ServerConfig yaml;
+  SV_ASSERT_OK(ApplyYamlConfig("retention: 0s\nmax_disk_bytes: 5\n", &yaml));
+  EXPECT_EQ(yaml.retention, absl::ZeroDuration());
+  SV_ASSERT_OK(yaml.Validate());
+  EXPECT_THAT(Parse({"--retention", "a week"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--retention")));
+  EXPECT_THAT(Parse({"--retention", "500ms"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least 1s")));
+  EXPECT_THAT(Parse({"--tls-reload-interval", "soon"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--tls-reload-interval")));
+}
+
 TEST(ConfigTest, SinkIsTheStoreUnlessDiscardIsAskedFor) {
   auto c = Parse({});
   SV_ASSERT_OK(c);
