@@ -215,7 +215,7 @@ function printSummary(o, records) {
   };
   for (const [fault, label] of Object.entries(examples)) {
     const r = example(fault);
-    if (r) lines.push(`  ${`${label}:`.padEnd(20)} ${jaegerSearch(o.ui, 'crm-api', { order_id: r.order_id })} (order_id=${r.order_id}; All Services for every trace)`);
+    if (r) lines.push(`  ${`${label}:`.padEnd(20)} ${jaegerSearch(o.ui, 'crm-api', { order_id: r.order_id })} (order_id=${r.order_id})`);
   }
   console.log(lines.join('\n'));
 }
@@ -229,6 +229,7 @@ async function main() {
   let services = {};
   const abort = new AbortController();
   let exitCode = 0;
+  let failed = false;  // keep the logs
   const onSignal = (name, code) => {
     if (abort.signal.aborted) {  // a second signal: do not wait any more
       killAll(services, rabbit);
@@ -266,9 +267,11 @@ async function main() {
     const expectedConsumed = records.filter((r) => r.http_status === 201 && r.fault !== 'lost').length;
     if (!abort.signal.aborted) {
       console.log(`run: waiting for the last orders to be consumed (${expectedConsumed} messages)`);
-      if (!await drain(services, expectedConsumed, o.queueDelayMs + 60000, abort.signal)) exitCode = exitCode || 1;
+      if (!await drain(services, expectedConsumed, o.queueDelayMs + 60000, abort.signal)) failed = true;
+    } else {
+      console.error('run: interrupted: orders still in flight (delayed ones in particular) were not finished');
     }
-    if (records.some((r) => r.http_status !== 201)) exitCode = exitCode || 1;
+    if (records.some((r) => r.http_status !== 201)) failed = true;
     await stopAll(services, rabbit);
     printSummary(o, records);
   } catch (e) {
@@ -276,13 +279,13 @@ async function main() {
     for (const s of Object.values(services)) {
       if (s.exit && s.exit.code) console.error(`----- ${s.name} log -----\n${s.logTail()}`);
     }
-    exitCode = 1;
+    failed = true;
   } finally {
     await stopAll(services, rabbit);
-    if (!keepDir && exitCode === 0) fs.rmSync(dir, { recursive: true, force: true });
-    if (exitCode !== 0) console.error(`run: logs kept in ${dir}`);
+    if (!keepDir && !failed) fs.rmSync(dir, { recursive: true, force: true });
+    if (failed) console.error(`run: logs kept in ${dir}`);
   }
-  return exitCode;
+  return exitCode || (failed ? 1 : 0);
 }
 
 // Stops the services in the order the traffic flows (each exports its last spans), then
