@@ -151,26 +151,22 @@ class ServiceProcess {
   }
 }
 
-async function startServices(o, dir, amqpUrl) {
+// Starts the services into `services` (so that a failed start still stops the ones that
+// started) and resolves with them and shop-api's URL.
+async function startServices(o, dir, amqpUrl, services) {
   const common = { DEMO_OTLP_TRACES_URL: o.tracesUrl, DEMO_AMQP_URL: amqpUrl, DEMO_PORT: '0' };
-  const services = {};
   const startOne = async (name, env) => {
     services[name] = new ServiceProcess(name, dir, { ...common, ...env });
     return `http://127.0.0.1:${(await services[name].ready).port}`;
   };
-  try {
-    const mesUrl = await startOne('mes-api', {});
-    const sellerUrl = await startOne('seller-sim', { DEMO_MES_URL: mesUrl });
-    await services['mes-api'].ask({ type: 'configure', sellerUrl });
-    const crmUrl = await startOne('crm-api', {
-      DEMO_QUEUE_DELAY_MS: String(o.queueDelayMs), DEMO_BROKEN_LINK: o.brokenLink ? '1' : '0',
-    });
-    const shopUrl = await startOne('shop-api', { DEMO_CRM_URL: crmUrl });
-    return { services, shopUrl };
-  } catch (e) {
-    e.services = services;
-    throw e;
-  }
+  const mesUrl = await startOne('mes-api', {});
+  const sellerUrl = await startOne('seller-sim', { DEMO_MES_URL: mesUrl });
+  await services['mes-api'].ask({ type: 'configure', sellerUrl });
+  const crmUrl = await startOne('crm-api', {
+    DEMO_QUEUE_DELAY_MS: String(o.queueDelayMs), DEMO_BROKEN_LINK: o.brokenLink ? '1' : '0',
+  });
+  const shopUrl = await startOne('shop-api', { DEMO_CRM_URL: crmUrl });
+  return { services, shopUrl };
 }
 
 // Polls until mes-api has handled every message that will reach it and the sellers have made
@@ -220,72 +216,80 @@ function printSummary(o, records) {
   console.log(lines.join('\n'));
 }
 
+// Places the orders and waits until the ones that can finish have finished. Resolves with the
+// ground-truth records and whether every order was accepted and finished in time.
+async function placeOrders(o, services, shopUrl, signal) {
+  const runId = `${Date.now().toString(36)}${o.seed.toString(36).slice(-3)}`;
+  console.log(`run: placing ${o.ordersPerMin} orders/min for ${o.durationMs / 1000}s ` +
+              `(faults ${o.faults}, seed ${o.seed}), spans to ${o.tracesUrl}`);
+  const random = prng(o.seed);
+  const records = await driveLoad({
+    shopUrl, ordersPerMin: o.ordersPerMin, durationMs: o.durationMs,
+    plan: new FaultPlan(o.shares, random), random, queueDelayMs: o.queueDelayMs, runId,
+    groundTruthFile: o.groundTruth, signal, log: (m) => console.error(`run: ${m}`),
+  });
+  const accepted = records.every((r) => r.http_status === 201);
+  if (signal.aborted) {
+    console.error('run: interrupted: orders still in flight (delayed ones in particular) were not finished');
+    return { records, ok: accepted };
+  }
+  const expectedConsumed = records.filter((r) => r.http_status === 201 && r.fault !== 'lost').length;
+  console.log(`run: waiting for the last orders to be consumed (${expectedConsumed} messages)`);
+  const drained = await drain(services, expectedConsumed, o.queueDelayMs + 60000, signal);
+  return { records, ok: accepted && drained };
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  const keepDir = Boolean(o.workDir);
   const dir = o.workDir ? path.resolve(o.workDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'spanvault-demo-'));
   fs.mkdirSync(dir, { recursive: true });
-  const rabbit = new PrivateRabbitMq({ dir: path.join(dir, 'rabbitmq'), amqpPort: o.amqpPort });
-  let services = {};
-  const abort = new AbortController();
-  let exitCode = 0;
-  let failed = false;  // keep the logs
-  const onSignal = (name, code) => {
-    if (abort.signal.aborted) {  // a second signal: do not wait any more
-      killAll(services, rabbit);
-      process.exit(code);
-    }
-    console.error(`run: ${name}: stopping`);
-    exitCode = code;
-    abort.abort();
+  const state = {
+    rabbit: new PrivateRabbitMq({ dir: path.join(dir, 'rabbitmq'), amqpPort: o.amqpPort }),
+    services: {},
+    abort: new AbortController(),
+    exitCode: 0,  // 130/143 after a signal
   };
-  process.on('SIGINT', () => onSignal('SIGINT', 130));
-  process.on('SIGTERM', () => onSignal('SIGTERM', 143));
-  process.on('exit', () => killAll(services, rabbit));
-
+  handleSignals(state);
+  let failed = false;  // then keep the logs
   try {
-    console.log(`run: starting RabbitMQ (a private node in ${rabbit.dir})`);
-    await rabbit.start({ signal: abort.signal });
-    if (abort.signal.aborted) return exitCode;
-    console.log(`run: RabbitMQ accepts connections on 127.0.0.1:${rabbit.amqpPort}; starting the services`);
-    let shopUrl;
-    try {
-      ({ services, shopUrl } = await startServices(o, dir, rabbit.url));
-    } catch (e) {
-      services = e.services || {};
-      throw e;
-    }
-    const runId = `${Date.now().toString(36)}${o.seed.toString(36).slice(-3)}`;
-    console.log(`run: placing ${o.ordersPerMin} orders/min for ${o.durationMs / 1000}s ` +
-                `(faults ${o.faults}, seed ${o.seed}), spans to ${o.tracesUrl}`);
-    const random = prng(o.seed);
-    const records = await driveLoad({
-      shopUrl, ordersPerMin: o.ordersPerMin, durationMs: o.durationMs,
-      plan: new FaultPlan(o.shares, random), random, queueDelayMs: o.queueDelayMs, runId,
-      groundTruthFile: o.groundTruth, signal: abort.signal, log: (m) => console.error(`run: ${m}`),
-    });
-    const expectedConsumed = records.filter((r) => r.http_status === 201 && r.fault !== 'lost').length;
-    if (!abort.signal.aborted) {
-      console.log(`run: waiting for the last orders to be consumed (${expectedConsumed} messages)`);
-      if (!await drain(services, expectedConsumed, o.queueDelayMs + 60000, abort.signal)) failed = true;
-    } else {
-      console.error('run: interrupted: orders still in flight (delayed ones in particular) were not finished');
-    }
-    if (records.some((r) => r.http_status !== 201)) failed = true;
-    await stopAll(services, rabbit);
+    console.log(`run: starting RabbitMQ (a private node in ${state.rabbit.dir})`);
+    await state.rabbit.start({ signal: state.abort.signal });
+    if (state.abort.signal.aborted) return state.exitCode;
+    console.log(`run: RabbitMQ accepts connections on 127.0.0.1:${state.rabbit.amqpPort}; starting the services`);
+    const { services, shopUrl } = await startServices(o, dir, state.rabbit.url, state.services);
+    const { records, ok } = await placeOrders(o, services, shopUrl, state.abort.signal);
+    failed = !ok;
+    await stopAll(state.services, state.rabbit);
     printSummary(o, records);
   } catch (e) {
     console.error(`run: ${e.stack || e}`);
-    for (const s of Object.values(services)) {
+    for (const s of Object.values(state.services)) {
       if (s.exit && s.exit.code) console.error(`----- ${s.name} log -----\n${s.logTail()}`);
     }
     failed = true;
   } finally {
-    await stopAll(services, rabbit);
-    if (!keepDir && !failed) fs.rmSync(dir, { recursive: true, force: true });
+    await stopAll(state.services, state.rabbit);
+    if (!o.workDir && !failed) fs.rmSync(dir, { recursive: true, force: true });
     if (failed) console.error(`run: logs kept in ${dir}`);
   }
-  return exitCode || (failed ? 1 : 0);
+  return state.exitCode || (failed ? 1 : 0);
+}
+
+// SIGINT/SIGTERM: stop placing orders and stop everything in order; a second signal kills
+// everything at once. Whatever way run ends, nothing it started is left running.
+function handleSignals(state) {
+  const onSignal = (name, code) => {
+    if (state.abort.signal.aborted) {
+      killAll(state.services, state.rabbit);
+      process.exit(code);
+    }
+    console.error(`run: ${name}: stopping`);
+    state.exitCode = code;
+    state.abort.abort();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT', 130));
+  process.on('SIGTERM', () => onSignal('SIGTERM', 143));
+  process.on('exit', () => killAll(state.services, state.rabbit));
 }
 
 // Stops the services in the order the traffic flows (each exports its last spans), then
