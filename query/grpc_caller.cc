@@ -9,7 +9,9 @@ absl::StatusOr<Principal> GrpcCaller(const GrpcCallerOf& caller_of, grpc::Server
                                      std::string_view method) {
   absl::StatusOr<Principal> caller =
       caller_of ? caller_of(context, method) : Principal::Anonymous(context.peer());
-  if (caller.ok()) caller->api = absl::StrCat("query_grpc ", std::string(method));
+  if (caller.ok() && caller->api.empty()) {
+    caller->api = absl::StrCat("query_grpc ", std::string(method));
+  }
   return caller;
 }
 

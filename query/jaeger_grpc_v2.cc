@@ -1,13 +1,13 @@
 #include "query/jaeger_grpc_v2.h"
 
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/status_macros.h"
 #include "query/grpc_query_params.h"
-#include "query/jaeger_model.h"
+#include "query/grpc_responses.h"
+#include "query/trace_chunks.h"
 
 namespace spanvault {
 namespace {
@@ -34,10 +34,9 @@ absl::Status SendTrace(const otlp::TracesData& trace,
 
 std::vector<v2::SpansResponseChunk> ChunkTrace(const otlp::TracesData& trace, int max_spans) {
   std::vector<v2::SpansResponseChunk> chunks;
-  std::vector<v2::Span> spans = SpansWithProcesses(ToJaegerTrace(trace));
-  for (size_t i = 0; i < spans.size(); ++i) {
-    if (i % static_cast<size_t>(max_spans) == 0) chunks.emplace_back();
-    *chunks.back().add_spans() = std::move(spans[i]);
+  for (auto& spans : ChunkJaegerSpans(trace, max_spans)) {
+    v2::SpansResponseChunk& chunk = chunks.emplace_back();
+    for (auto& span : spans) chunk.mutable_spans()->Add(std::move(span));
   }
   return chunks;
 }
@@ -89,14 +88,7 @@ grpc::Status JaegerGrpcV2::GetOperations(grpc::ServerContext* context,
     SV_RETURN_IF_ERROR(ValidateGetOperations(request->service()));
     SV_ASSIGN_OR_RETURN(std::vector<Operation> operations,
                         queries_.GetOperations(caller, request->service(), request->span_kind()));
-    std::set<std::string> names;
-    for (const auto& op : operations) {
-      v2::Operation* out = response->add_operations();
-      out->set_name(op.name);
-      out->set_span_kind(op.span_kind);
-      names.insert(op.name);
-    }
-    for (const auto& name : names) response->add_operationnames(name);
+    FillOperationsAndNames(operations, *response);
     return absl::OkStatus();
   });
 }
@@ -109,12 +101,7 @@ grpc::Status JaegerGrpcV2::GetDependencies(grpc::ServerContext* context,
     const auto [end, lookback] = EndAndLookback(window, absl::Now());
     SV_ASSIGN_OR_RETURN(std::vector<spanmetrics::DependencyLink> edges,
                         queries_.GetDependencies(caller, end, lookback, ""));
-    for (const auto& edge : edges) {
-      v2::DependencyLink* link = response->add_dependencies();
-      link->set_parent(edge.parent);
-      link->set_child(edge.child);
-      link->set_call_count(edge.call_count);
-    }
+    FillDependencies(edges, *response);
     return absl::OkStatus();
   });
 }

@@ -7,6 +7,8 @@
 
 #include "common/status_macros.h"
 #include "query/grpc_query_params.h"
+#include "query/grpc_responses.h"
+#include "query/trace_chunks.h"
 
 namespace spanvault {
 namespace {
@@ -20,25 +22,13 @@ constexpr std::string_view kGetOperations = "/jaeger.api_v3.QueryService/GetOper
 constexpr std::string_view kGetDependencies = "/jaeger.api_v3.QueryService/GetDependencies";
 constexpr std::string_view kFindTraceSummaries = "/jaeger.api_v3.QueryService/FindTraceSummaries";
 
-absl::Status Send(const otlp::TracesData& trace, JaegerGrpcV3::TracesWriter& writer) {
-  if (!writer.Write(trace)) return absl::CancelledError("the client went away");
-  return absl::OkStatus();
-}
-
-void ToProto(const TraceSummary& s, v3::TraceSummary* out) {
-  out->set_trace_id(s.trace_id.ToHex());
-  out->set_root_service_name(s.root_service_name);
-  out->set_root_operation_name(s.root_operation_name);
-  out->set_min_start_time_unix_nano(s.min_start_time_unix_nano);
-  out->set_max_end_time_unix_nano(s.max_end_time_unix_nano);
-  out->set_span_count(static_cast<int32_t>(s.span_count));
-  out->set_error_span_count(static_cast<int32_t>(s.error_span_count));
-  for (const auto& service : s.services) {
-    v3::ServiceSummary* svc = out->add_services();
-    svc->set_name(service.name);
-    svc->set_span_count(static_cast<int32_t>(service.span_count));
-    svc->set_error_span_count(static_cast<int32_t>(service.error_span_count));
+// Streams `trace` in chunks of bounded size (query/trace_chunks.h); kCancelled when the client
+// has gone.
+absl::Status Send(otlp::TracesData trace, JaegerGrpcV3::TracesWriter& writer) {
+  for (const auto& chunk : SplitTrace(std::move(trace))) {
+    if (!writer.Write(chunk)) return absl::CancelledError("the client went away");
   }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -48,7 +38,7 @@ grpc::Status JaegerGrpcV3::GetTrace(grpc::ServerContext* context,
   return ServeGrpcQuery(caller_of_, *context, kGetTrace, [&](const Principal& caller) {
     SV_ASSIGN_OR_RETURN(TraceId id, ParseGetTrace(*request));
     SV_ASSIGN_OR_RETURN(otlp::TracesData trace, queries_.GetTrace(caller, id));
-    return Send(trace, *writer);
+    return Send(std::move(trace), *writer);
   });
 }
 
@@ -58,7 +48,7 @@ grpc::Status JaegerGrpcV3::FindTraces(grpc::ServerContext* context,
     SV_ASSIGN_OR_RETURN(TraceQuery query, ParseFindTraces(*request));
     SV_ASSIGN_OR_RETURN(std::vector<otlp::TracesData> traces,
                         queries_.FindTraces(caller, std::move(query)));
-    for (const auto& trace : traces) SV_RETURN_IF_ERROR(Send(trace, *writer));
+    for (auto& trace : traces) SV_RETURN_IF_ERROR(Send(std::move(trace), *writer));
     return absl::OkStatus();
   });
 }
@@ -100,12 +90,7 @@ grpc::Status JaegerGrpcV3::GetDependencies(grpc::ServerContext* context,
     const auto [end, lookback] = EndAndLookback(window, absl::Now());
     SV_ASSIGN_OR_RETURN(std::vector<spanmetrics::DependencyLink> edges,
                         queries_.GetDependencies(caller, end, lookback, ""));
-    for (const auto& edge : edges) {
-      v3::Dependency* out = response->add_dependencies();
-      out->set_parent(edge.parent);
-      out->set_child(edge.child);
-      out->set_call_count(edge.call_count);
-    }
+    FillDependencies(edges, *response);
     return absl::OkStatus();
   });
 }
@@ -118,7 +103,9 @@ grpc::Status JaegerGrpcV3::FindTraceSummaries(
     SV_ASSIGN_OR_RETURN(std::vector<TraceSummary> summaries,
                         queries_.FindTraceSummaries(caller, std::move(query)));
     v3::FindTraceSummariesResponse response;
-    for (const auto& summary : summaries) ToProto(summary, response.add_summaries());
+    for (const auto& summary : summaries) {
+      FillSummary(summary, summary.trace_id.ToHex(), *response.add_summaries());
+    }
     if (!writer->Write(response)) return absl::CancelledError("the client went away");
     return absl::OkStatus();
   });

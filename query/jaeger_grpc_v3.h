@@ -9,7 +9,8 @@
 
 namespace spanvault {
 
-// Serves the api_v3 gRPC query API: traces stream as OTLP TracesData, one message per trace;
+// Serves the api_v3 gRPC query API: traces stream as OTLP TracesData, one message per trace,
+// or several consecutive ones for a trace too large for one (query/trace_chunks.h SplitTrace);
 // an empty search is an empty stream. Operations without a stored kind are reported as
 // "internal", as /api/v3/operations does. Every call authenticates through `caller_of` and
 // goes through QueryService (scope, redaction, audit). INVALID_ARGUMENT names the bad field

@@ -221,7 +221,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   app.add_option("--query-grpc-addr", flags.query_grpc_addr,
                  "Jaeger gRPC query address (reserved)");
   app.add_option("--remote-storage-addr", flags.remote_storage_addr,
-                 "Jaeger remote storage address (reserved)");
+                 "Jaeger remote storage gRPC API for jaeger-query; empty disables");
   app.add_option("--admin-http-addr", flags.admin_http_addr, "/metrics, /healthz, /readyz address");
   app.add_option("--admin-grpc-addr", flags.admin_grpc_addr, "admin API address (reserved)");
   app.add_option("--ui-dir", flags.ui_dir, "serve the Jaeger UI bundle from this directory");

@@ -34,11 +34,28 @@ std::vector<std::string> PeerNames(const grpc::ServerContext& context) {
   return names;
 }
 
+// The forwarded token as an Authorization value. jaeger-query sends the bare token; a value
+// that already names the Bearer scheme is taken as it is.
+std::optional<std::string> ForwardedBearer(const grpc::ServerContext& context) {
+  std::optional<std::string> token = Metadata(context, "bearer.token");
+  if (!token.has_value() || token->empty()) return std::nullopt;
+  constexpr std::string_view kScheme = "bearer ";
+  if (token->size() > kScheme.size() &&
+      absl::AsciiStrToLower(token->substr(0, kScheme.size())) == kScheme) {
+    return token;
+  }
+  return absl::StrCat("Bearer ", *token);
+}
+
 }  // namespace
 
-AuthRequest GrpcAuthRequest(const grpc::ServerContext& context, const ProxyAuthOptions* proxy) {
+AuthRequest GrpcAuthRequest(const grpc::ServerContext& context, const ProxyAuthOptions* proxy,
+                            bool forwarded_bearer_token) {
   AuthRequest request;
-  request.authorization = Metadata(context, "authorization").value_or("");
+  std::optional<std::string> forwarded;
+  if (forwarded_bearer_token) forwarded = ForwardedBearer(context);
+  request.authorization =
+      forwarded.has_value() ? *forwarded : Metadata(context, "authorization").value_or("");
   request.remote_address = context.peer();
   request.tls_peer_names = PeerNames(context);
   if (proxy != nullptr && !proxy->user_header.empty()) {

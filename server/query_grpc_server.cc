@@ -15,20 +15,35 @@
 
 namespace spanvault {
 
+namespace {
+
+absl::StatusOr<Principal> Authenticated(Authenticator& authenticator, AuditLog& audit,
+                                        const GrpcCallerOptions& options,
+                                        grpc::ServerContext& context, const std::string& api) {
+  AuthRequest auth =
+      GrpcAuthRequest(context, &authenticator.proxy_options(), options.forwarded_bearer_token);
+  absl::StatusOr<Principal> caller = authenticator.Authenticate(auth);
+  if (caller.ok() || ClaimedIdentity(auth).scheme.empty()) return caller;
+  absl::Status written = audit.AppendRefusal(LoginFailureRecord(auth, api, caller.status()));
+  if (!written.ok()) return written;
+  return caller;
+}
+
+}  // namespace
+
 GrpcCallerOf MakeQueryGrpcCallerOf(Authenticator* authenticator, AuditLog& audit,
-                                   std::function<bool(const std::string& peer)> admit) {
-  return [authenticator, &audit, admit = std::move(admit)](
+                                   std::function<bool(const std::string& peer)> admit,
+                                   GrpcCallerOptions options) {
+  return [authenticator, &audit, admit = std::move(admit), options = std::move(options)](
              grpc::ServerContext& context, std::string_view method) -> absl::StatusOr<Principal> {
     if (admit && !admit(context.peer())) {  // refused and audited by admit
       return absl::PermissionDeniedError("your address is not in this listener's allowed_cidrs");
     }
-    if (authenticator == nullptr) return Principal::Anonymous(context.peer());
-    AuthRequest auth = GrpcAuthRequest(context, &authenticator->proxy_options());
-    absl::StatusOr<Principal> caller = authenticator->Authenticate(auth);
-    if (caller.ok() || ClaimedIdentity(auth).scheme.empty()) return caller;
-    absl::Status written = audit.AppendRefusal(LoginFailureRecord(
-        auth, absl::StrCat("query_grpc ", std::string(method)), caller.status()));
-    if (!written.ok()) return written;
+    const std::string api = absl::StrCat(options.listener, " ", std::string(method));
+    absl::StatusOr<Principal> caller =
+        authenticator == nullptr ? absl::StatusOr<Principal>(Principal::Anonymous(context.peer()))
+                                 : Authenticated(*authenticator, audit, options, context, api);
+    if (caller.ok()) caller->api = api;
     return caller;
   };
 }

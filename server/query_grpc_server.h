@@ -19,13 +19,24 @@ class AuditLog;
 class Authenticator;
 class QueryService;
 
-// Who calls the query gRPC API: peers outside `admit` (allowed_cidrs; null: everyone) are
+struct GrpcCallerOptions {
+  // The listener's name in the audit log: calls are recorded as "<listener> <method>".
+  // Default: "query_grpc".
+  std::string listener = "query_grpc";
+  // Whether jaeger-query's forwarded end-user token (metadata "bearer.token") identifies the
+  // caller, ahead of "authorization" (server/grpc_auth_request.h). Default: false.
+  bool forwarded_bearer_token = false;
+};
+
+// Who calls a gRPC query listener: peers outside `admit` (allowed_cidrs; null: everyone) are
 // refused with PERMISSION_DENIED and audited by `admit`; then the caller authenticates from the
-// "authorization" metadata (Basic or Bearer) or the proxy identity headers, as on the HTTP
-// query API, and a failed login with credentials is audited. A null `authenticator`
-// (--insecure-no-auth) serves everyone as Principal::Anonymous. Both must outlive the result.
+// "authorization" metadata (Basic or Bearer), the proxy identity headers or a client
+// certificate, as on the HTTP query API, and a failed login with credentials is audited. A
+// null `authenticator` (--insecure-no-auth) serves everyone as Principal::Anonymous. Both must
+// outlive the result.
 GrpcCallerOf MakeQueryGrpcCallerOf(Authenticator* authenticator, AuditLog& audit,
-                                   std::function<bool(const std::string& peer)> admit);
+                                   std::function<bool(const std::string& peer)> admit,
+                                   GrpcCallerOptions options = {});
 
 // Thread-safe.
 class QueryGrpcServer {

@@ -32,6 +32,7 @@
 #include "server/listener_tls.h"
 #include "server/ports_file.h"
 #include "server/query_grpc_server.h"
+#include "server/remote_storage_server.h"
 #include "spanmetrics/span_metrics_tap.h"
 #include "spdlog/spdlog.h"
 #include "storage/crypto/key_file.h"
@@ -439,6 +440,33 @@ absl::Status Server::StartAdminGrpc() {
   return absl::OkStatus();
 }
 
+// jaeger-query's storage: the end user's token it forwards ("bearer.token") identifies the
+// caller; without one, its own credentials or client certificate do.
+absl::Status Server::StartRemoteStorage() {
+  if (config_.remote_storage_addr.empty()) return absl::OkStatus();
+  auto credentials = GrpcListenerCredentials(config_, "remote_storage");
+  if (!credentials.ok()) return credentials.status();
+  auto admit = AdmitFor("remote_storage");
+  if (!admit.ok()) return admit.status();
+  Authenticator* authenticator = config_.insecure_no_auth ? nullptr : authenticator_.get();
+  if (authenticator == nullptr) {
+    spdlog::warn(
+        "--insecure-no-auth: the remote storage API on {} is served WITHOUT "
+        "AUTHENTICATION",
+        config_.remote_storage_addr);
+  }
+  remote_storage_ = std::make_unique<RemoteStorageServer>(
+      config_.remote_storage_addr, *query_service_,
+      MakeQueryGrpcCallerOf(authenticator, *audit_, *std::move(admit),
+                            {.listener = "remote_storage", .forwarded_bearer_token = true}));
+  absl::Status s = remote_storage_->Start(*credentials);
+  if (!s.ok()) return s;
+  bound_["remote_storage"] = remote_storage_->bound_address();
+  spdlog::info("remote_storage listening on {} ({})", bound_["remote_storage"],
+               DescribeTls(config_.TlsFor("remote_storage")));
+  return absl::OkStatus();
+}
+
 // Started last: it turns on gRPC server reflection for the servers built after it.
 absl::Status Server::StartQueryGrpc() {
   if (config_.query_grpc_addr.empty()) return absl::OkStatus();
@@ -473,6 +501,7 @@ absl::Status Server::Start() {
   if (s.ok()) s = StartReceivers();
   if (s.ok()) s = StartQuery();
   if (s.ok()) s = StartAdminGrpc();
+  if (s.ok()) s = StartRemoteStorage();
   if (s.ok()) s = StartQueryGrpc();
   if (s.ok() && !config_.ports_file.empty()) s = WritePortsFile(config_.ports_file, bound_);
   if (!s.ok()) return s;
@@ -487,6 +516,7 @@ void Server::Shutdown() {
   StopHttp("otlp_http");
   // Before the store closes: its calls in flight read from it.
   if (query_grpc_) query_grpc_->Shutdown(kShutdownGrace);
+  if (remote_storage_) remote_storage_->Shutdown(kShutdownGrace);
   if (sampler_) sampler_->Shutdown();
   if (retention_) retention_->Shutdown();
   if (store_) store_->Shutdown();

@@ -32,6 +32,7 @@ class OtlpGrpcReceiver;
 class OtlpHttpReceiver;
 class QueryGrpcServer;
 class QueryService;
+class RemoteStorageServer;
 class RetentionLoop;
 class TraceStore;
 namespace spanmetrics {
@@ -53,9 +54,9 @@ class Server {
   // Opens the store, starts every listener, then writes the ports file. On error the caller
   // still calls Shutdown().
   absl::Status Start();
-  // Stops the receivers (answering requests in flight) and the query gRPC listener (its calls
-  // in flight finish), drains and closes the store, then stops the query HTTP and admin
-  // listeners. Idempotent.
+  // Stops the receivers (answering requests in flight) and the query gRPC and remote-storage
+  // listeners (their calls in flight finish), drains and closes the store, then stops the query
+  // HTTP and admin listeners. Idempotent.
   void Shutdown();
   // Reloads the HTTP listeners' TLS certificates now (SIGHUP); the gRPC listeners pick up
   // changed files within tls_reload_interval. A failed reload keeps the old certificate.
@@ -72,6 +73,7 @@ class Server {
   absl::Status StartReceivers();
   absl::Status StartQuery();
   absl::Status StartAdminGrpc();
+  absl::Status StartRemoteStorage();
   absl::Status StartQueryGrpc();
   absl::Status StartHttp(const std::string& name, const std::string& address, size_t max_body_bytes,
                          HttpHandler& handler);
@@ -103,6 +105,7 @@ class Server {
   std::unique_ptr<HttpHandler> ui_;
   std::unique_ptr<JaegerHttpApi> jaeger_api_;
   std::unique_ptr<QueryGrpcServer> query_grpc_;
+  std::unique_ptr<RemoteStorageServer> remote_storage_;
   std::unique_ptr<AdminHandler> admin_handler_;
   std::unique_ptr<AdminGrpcServer> admin_grpc_;
   std::map<std::string, std::unique_ptr<HttpServer>> http_servers_;

@@ -119,6 +119,7 @@ class SpanvaultServer {
       '--admin-http-addr', '127.0.0.1:0',
       '--admin-grpc-addr', '127.0.0.1:0',
       '--query-grpc-addr', '127.0.0.1:0',
+      '--remote-storage-addr', '127.0.0.1:0',
       '--ports-file', this.portsFile,
     ];
     if (this.uiDir) args.push('--ui-dir', this.uiDir);
@@ -207,6 +208,13 @@ class SpanvaultServer {
   get queryGrpcAddress() {
     const address = this.portsOrThrow().query_grpc;
     if (!address) throw new Error(`${this.name}: the ports file has no query_grpc`);
+    return address;
+  }
+
+  // The Jaeger remote-storage listener (jaeger.storage.v1 and jaeger.storage.v2).
+  get remoteStorageAddress() {
+    const address = this.portsOrThrow().remote_storage;
+    if (!address) throw new Error(`${this.name}: the ports file has no remote_storage`);
     return address;
   }
 

@@ -1,0 +1,69 @@
+#pragma once
+
+// The answers that several Jaeger gRPC APIs give in messages of the same shape but different
+// packages (api_v2, api_v3, storage.v1, storage.v2), filled in one place.
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "spanmetrics/span_metrics_reader.h"
+#include "storage/trace_reader.h"
+
+namespace spanvault {
+
+// Every operation as stored (name and span kind, in QueryService's order) in `operations`, and
+// each distinct name once, sorted, in the deprecated `operationNames` (api_v2, storage.v1).
+template <typename Response>
+void FillOperationsAndNames(const std::vector<Operation>& operations, Response& response) {
+  std::set<std::string> names;
+  for (const auto& op : operations) {
+    auto* out = response.add_operations();
+    out->set_name(op.name);
+    out->set_span_kind(op.span_kind);
+    names.insert(op.name);
+  }
+  for (const auto& name : names) response.add_operationnames(name);
+}
+
+// Every operation as stored, without the names list (storage.v2).
+template <typename Response>
+void FillOperations(const std::vector<Operation>& operations, Response& response) {
+  for (const auto& op : operations) {
+    auto* out = response.add_operations();
+    out->set_name(op.name);
+    out->set_span_kind(op.span_kind);
+  }
+}
+
+// The service links as Dependency / DependencyLink messages (parent, child, call_count).
+template <typename Response>
+void FillDependencies(const std::vector<spanmetrics::DependencyLink>& edges, Response& response) {
+  for (const auto& edge : edges) {
+    auto* out = response.add_dependencies();
+    out->set_parent(edge.parent);
+    out->set_child(edge.child);
+    out->set_call_count(edge.call_count);
+  }
+}
+
+// A TraceSummary message (api_v3, storage.v2) with `trace_id` in the form its API uses.
+template <typename Out>
+void FillSummary(const TraceSummary& s, std::string trace_id, Out& out) {
+  out.set_trace_id(std::move(trace_id));
+  out.set_root_service_name(s.root_service_name);
+  out.set_root_operation_name(s.root_operation_name);
+  out.set_min_start_time_unix_nano(s.min_start_time_unix_nano);
+  out.set_max_end_time_unix_nano(s.max_end_time_unix_nano);
+  out.set_span_count(static_cast<int32_t>(s.span_count));
+  out.set_error_span_count(static_cast<int32_t>(s.error_span_count));
+  for (const auto& service : s.services) {
+    auto* svc = out.add_services();
+    svc->set_name(service.name);
+    svc->set_span_count(static_cast<int32_t>(service.span_count));
+    svc->set_error_span_count(static_cast<int32_t>(service.error_span_count));
+  }
+}
+
+}  // namespace spanvault
