@@ -87,6 +87,7 @@ class RocksDbTraceStore final : public TraceStore {
         identities_(*db_->db, db_->identities, "identities"),
         audit_(*db_->db, db_->audit, "the audit log"),
         span_metrics_(*db_->db, db_->span_metrics, "the span metrics"),
+        journeys_(*db_->db, db_->journeys, "the journeys"),
         key_rotation_(NewKeyRotation(*db_, options)) {}
   ~RocksDbTraceStore() override { Shutdown(); }
 
@@ -130,6 +131,7 @@ class RocksDbTraceStore final : public TraceStore {
   KvStore& Identities() override { return identities_; }
   KvStore& Audit() override { return audit_; }
   KvStore& SpanMetrics() override { return span_metrics_; }
+  KvStore& Journeys() override { return journeys_; }
 
  private:
   absl::Status LoadCatalog();
@@ -150,6 +152,7 @@ class RocksDbTraceStore final : public TraceStore {
   RocksKvStore identities_;
   RocksKvStore audit_;
   RocksKvStore span_metrics_;
+  RocksKvStore journeys_;
   // Null when the store is not encrypted.
   const std::unique_ptr<RocksDbKeyRotation> key_rotation_;
   std::thread writer_;
