@@ -11,7 +11,7 @@ namespace {
 
 constexpr size_t kScanPage = 1024;
 constexpr absl::Duration kRetentionEvery = absl::Hours(1);
-// Key values longer than this, empty or holding NUL are not business keys.
+// Key values longer than this, empty or holding control characters are not business keys.
 constexpr size_t kMaxKeyBytes = 256;
 // Step-to-step gaps, in seconds: from a local call to an hour in a queue.
 const std::vector<double> kGapBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,    2.5,
@@ -31,8 +31,14 @@ std::set<std::string> KeyAttributes(const std::vector<Flow>& flows) {
   return out;
 }
 
+// The same rule the query layer applies to a key it is asked for, so every journey kept can be
+// looked up.
 bool IsKeyValue(std::string_view v) {
-  return !v.empty() && v.size() <= kMaxKeyBytes && v.find('\0') == std::string_view::npos;
+  if (v.empty() || v.size() > kMaxKeyBytes) return false;
+  for (unsigned char c : v) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
 }
 
 std::string Destination(const otlp::Attributes& attributes) {
