@@ -9,6 +9,7 @@
 #include "common/otlp_json.h"
 #include "common/wire_status.h"
 #include "query/jaeger_json.h"
+#include "query/orders_http.h"
 #include "query/query_params.h"
 #include "query/spm_http.h"
 
@@ -300,6 +301,11 @@ HttpResponse RouteClassic(QueryService& q, const ApiCall& call, std::string_view
   if (rest == "operations") return ClassicOperations(q, call);
   if (rest == "traces") return ClassicSearchTraces(q, call);
   if (rest.starts_with("traces/")) return ClassicTraceById(q, call, rest.substr(7));
+  if (rest == "orders") return OrdersListResponse(q, call.caller, call.params, call.pretty);
+  if (rest.starts_with("orders/")) {
+    return OrderResponse(q, call.caller, PercentDecode(rest.substr(7), false), call.params,
+                         call.pretty);
+  }
   if (rest == "dependencies") return DependenciesResponse(q, call.caller, call.params, call.pretty);
   if (rest.starts_with("metrics/")) {
     return MetricsResponse(q, call.caller, rest.substr(8), call.params, call.pretty);

@@ -4,9 +4,11 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "auth/audit_records.h"
 #include "nlohmann/json.hpp"
+#include "query/journey_view.h"
 #include "query/trace_filter.h"
 
 namespace spanvault {
@@ -29,6 +31,7 @@ int64_t CountOf(const std::vector<T>& v) {
 }
 int64_t CountOf(const otlp::TracesData&) { return 1; }
 int64_t CountOf(const TraceId&) { return 1; }
+int64_t CountOf(const JourneyView&) { return 1; }
 
 // The audit parameters of a search (attribute values included: the log is encrypted and
 // readable only with admin:audit).
@@ -257,6 +260,101 @@ absl::StatusOr<std::vector<spanmetrics::Series>> QueryService::GetMetrics(
     return spanmetrics::ComputeSeries(kind, query, *minutes);
   }();
   return Audited(caller, "GetMetrics", Json(std::move(params)), started, std::move(series));
+}
+
+namespace {
+
+std::string FilterJson(const std::string& flow, const journeys::JourneyFilter& filter) {
+  nlohmann::json j = {{"flow", flow}, {"limit", filter.limit}};
+  if (filter.status) j["status"] = std::string(journeys::StatusName(*filter.status));
+  if (filter.since != absl::InfinitePast())
+    j["since_unix_millis"] = absl::ToUnixMillis(filter.since);
+  return Json(std::move(j));
+}
+
+}  // namespace
+
+absl::StatusOr<const journeys::Flow*> QueryService::FindFlowDefinition(
+    const std::string& flow) const {
+  if (journeys_ == nullptr || journeys_->flows().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown flow \"", flow, "\": this server has no flows configured"));
+  }
+  std::vector<std::string> names;
+  for (const journeys::Flow& f : journeys_->flows()) {
+    if (f.name == flow) return &f;
+    names.push_back(f.name);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown flow \"", flow, "\" (configured: ", absl::StrJoin(names, ", "), ")"));
+}
+
+absl::Status QueryService::CheckKept(JourneyView& view) {
+  std::vector<TraceId> ids;
+  for (const std::string& bytes : view.journey.state.AllTraceIds()) {
+    auto id = TraceId::FromBytes(bytes);
+    if (id.ok()) ids.push_back(*id);
+  }
+  auto summaries = reader_.GetSummaries(ids);
+  if (!summaries.ok()) return summaries.status();
+  std::set<TraceId> kept;
+  for (const TraceSummary& s : *summaries) kept.insert(s.trace_id);
+  for (const TraceId& id : ids) {
+    JourneyTrace trace{id, kept.contains(id), false};
+    if (!trace.kept) {
+      auto pending = reader_.IsPending(id);
+      if (!pending.ok()) return pending.status();
+      trace.pending = *pending;
+    }
+    view.traces.push_back(trace);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JourneyView> QueryService::GetJourney(const Principal& caller,
+                                                     const std::string& flow,
+                                                     const std::string& key) {
+  absl::Time started = absl::Now();
+  auto found = [&]() -> absl::StatusOr<JourneyView> {
+    if (absl::Status s = CheckCanRead(caller); !s.ok()) return s;
+    auto f = FindFlowDefinition(flow);
+    if (!f.ok()) return f.status();
+    if (!IsWellFormedKey(key)) {
+      return absl::InvalidArgumentError(
+          "malformed key: it must be 1 to 256 bytes without control characters");
+    }
+    auto journey = journeys_->GetJourney(flow, key);
+    if (!journey.ok()) return journey.status();
+    auto view = ViewJourney(*caller.access, **f, *std::move(journey));
+    if (!view) return absl::NotFoundError("no journey with this key");
+    if (absl::Status s = CheckKept(*view); !s.ok()) return s;
+    return *std::move(view);
+  }();
+  return Audited(caller, "GetJourney", Json({{"flow", flow}, {"key", key}}), started,
+                 std::move(found));
+}
+
+absl::StatusOr<std::vector<JourneyView>> QueryService::ListJourneys(
+    const Principal& caller, const std::string& flow, const journeys::JourneyFilter& filter) {
+  absl::Time started = absl::Now();
+  auto found = [&]() -> absl::StatusOr<std::vector<JourneyView>> {
+    if (absl::Status s = CheckCanRead(caller); !s.ok()) return s;
+    auto f = FindFlowDefinition(flow);
+    if (!f.ok()) return f.status();
+    // A restricted caller does not see every journey: read more, so a page is rarely short.
+    journeys::JourneyFilter wide = filter;
+    if (!caller.access->ReadsEverything()) wide.limit = std::min<size_t>(filter.limit * 4, 4000);
+    auto journeys = journeys_->ListJourneys(flow, wide);
+    if (!journeys.ok()) return journeys.status();
+    std::vector<JourneyView> out;
+    for (journeys::Journey& j : *journeys) {
+      if (out.size() == filter.limit) break;
+      auto view = ViewJourney(*caller.access, **f, std::move(j));
+      if (view) out.push_back(*std::move(view));
+    }
+    return out;
+  }();
+  return Audited(caller, "ListJourneys", FilterJson(flow, filter), started, std::move(found));
 }
 
 }  // namespace spanvault

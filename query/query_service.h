@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "auth/audit_log.h"
 #include "auth/principal.h"
+#include "journeys/journey_reader.h"
 #include "spanmetrics/metrics_query.h"
 #include "spanmetrics/span_metrics_reader.h"
 #include "storage/trace_reader.h"
@@ -27,6 +28,23 @@ struct QueryServiceOptions {
   int max_search_depth = 1500;
 };
 
+// A trace of a journey, and whether tail sampling kept it.
+struct JourneyTrace {
+  TraceId trace_id;
+  bool kept = false;     // stored with its summary: GetTrace and search find it
+  bool pending = false;  // still waiting for its tail-sampling decision
+};
+
+// A journey as a caller sees it. Steps reached in services outside the caller's scope keep
+// only their name (in hidden_steps): journey.state holds no span of theirs and lists only the
+// traces of the steps the caller sees. The verdict is the journey's whole verdict (where it is
+// stuck or failed is the point), but the error message of a hidden failed step is withheld.
+struct JourneyView {
+  journeys::Journey journey;
+  std::vector<std::string> hidden_steps;
+  std::vector<JourneyTrace> traces;  // GetJourney only: every trace of journey.state
+};
+
 // Thread-safe.
 class QueryService {
  public:
@@ -35,14 +53,16 @@ class QueryService {
   // before its answer is returned; a call whose record cannot be written answers kUnavailable.
   // `span_metrics` (nullable; must outlive the service) answers GetDependencies and GetMetrics.
   // `archive` (nullable; must outlive the service) answers ArchiveTrace.
+  // `journeys` (nullable; must outlive the service) answers GetJourney and ListJourneys.
   QueryService(QueryServiceOptions options, TraceReader& reader, AuditLog* audit = nullptr,
                spanmetrics::SpanMetricsReader* span_metrics = nullptr,
-               TraceArchive* archive = nullptr)
+               TraceArchive* archive = nullptr, journeys::JourneyReader* journeys = nullptr)
       : options_(options),
         reader_(reader),
         audit_(audit),
         span_metrics_(span_metrics),
-        archive_(archive) {}
+        archive_(archive),
+        journeys_(journeys) {}
 
   // The services the caller may read, sorted.
   absl::StatusOr<std::vector<std::string>> GetServices(const Principal& caller);
@@ -81,7 +101,27 @@ class QueryService {
                                                               spanmetrics::MetricKind kind,
                                                               spanmetrics::MetricsQuery query);
 
+  // The journey of business key `key` in `flow`, in the caller's view (JourneyView), with
+  // each of its traces checked for being kept. kInvalidArgument for an unknown flow (also when
+  // no flow is configured) or a malformed key (empty, longer than 256 bytes, control
+  // characters); kNotFound for an unknown key, and for a journey of which the caller may read
+  // no step or may not see the key attribute in full (as search by a redacted attribute finds
+  // nothing).
+  absl::StatusOr<JourneyView> GetJourney(const Principal& caller, const std::string& flow,
+                                         const std::string& key);
+  // The flow's journeys matching `filter` (newest update first) that the caller may see, in
+  // its view, without the kept check. kInvalidArgument for an unknown flow.
+  absl::StatusOr<std::vector<JourneyView>> ListJourneys(const Principal& caller,
+                                                        const std::string& flow,
+                                                        const journeys::JourneyFilter& filter);
+
+  // The definition of `flow` (configuration, not data: no check, no audit). kInvalidArgument
+  // for an unknown flow. The pointer lives as long as the service.
+  absl::StatusOr<const journeys::Flow*> FindFlowDefinition(const std::string& flow) const;
+
  private:
+  // Which of `view`'s traces are kept or pending.
+  absl::Status CheckKept(JourneyView& view);
   absl::StatusOr<otlp::TracesData> ViewOf(const Principal& caller, const TraceId& trace_id);
   // The ids of matching traces within the caller's scope.
   absl::StatusOr<std::vector<TraceId>> FindIds(const Principal& caller, TraceQuery query);
@@ -97,6 +137,7 @@ class QueryService {
   AuditLog* const audit_;
   spanmetrics::SpanMetricsReader* const span_metrics_;
   TraceArchive* const archive_;
+  journeys::JourneyReader* const journeys_;
 };
 
 }  // namespace spanvault

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/duration.h"
+#include "journeys/flow_config.h"
 #include "server/yaml_read.h"
 #include "yaml-cpp/yaml.h"
 
@@ -177,6 +178,12 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (key == "auth") return ParseAuthConfig(value, &c->auth);
   if (key == "allowed_cidrs") return ReadScalar(value, key, &c->allowed_cidrs);
   if (key == "tls_reload_interval") return ReadDuration(value, key, &c->tls_reload_interval);
+  if (key == "flows") {
+    auto flows = journeys::ParseFlows(value);
+    if (!flows.ok()) return flows.status();
+    c->flows = std::move(*flows);
+    return absl::OkStatus();
+  }
   if (key == "sampling") {
     auto sampling = sampling::ParseSamplingConfig(value);
     if (!sampling.ok()) return sampling.status();

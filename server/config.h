@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/tls.h"
+#include "journeys/flow.h"
 #include "sampling/sampling_config.h"
 #include "server/auth_config.h"
 
@@ -95,6 +96,10 @@ struct ServerConfig {
   // Tail sampling (the `sampling` section, in the Collector's tail_sampling syntax). Default:
   // no policies, so every trace is kept and searchable at once.
   sampling::SamplingConfig sampling;
+
+  // Business flows (the `flows` section; journeys/flow_config.h): the order journeys the
+  // journey tap follows and /api/orders answers. Default: none.
+  std::vector<journeys::Flow> flows;
 
   // Checks every field; the message names the bad one.
   absl::Status Validate() const;

@@ -20,6 +20,7 @@
 #include "collector/ingest_metrics.h"
 #include "collector/otlp_grpc_receiver.h"
 #include "collector/otlp_http_receiver.h"
+#include "journeys/journey_tap.h"
 #include "query/jaeger_http_api.h"
 #include "query/query_service.h"
 #include "query/ui_handler.h"
@@ -362,7 +363,17 @@ absl::Status Server::StartReceivers() {
     sink = &discard;
     spdlog::warn("--sink=discard: received spans are dropped (a benchmark-only mode)");
   } else {
-    // Every acknowledged span feeds the RED metrics and dependency links before sampling.
+    // Every acknowledged span feeds the order journeys, then the RED metrics and dependency
+    // links, before sampling.
+    if (!config_.flows.empty()) {
+      journeys_ = std::make_unique<journeys::JourneyTap>(journeys::JourneyTapOptions{},
+                                                         config_.flows, *sink, store_->Journeys(),
+                                                         RealClock::Get(), metrics_);
+      absl::Status s = journeys_->Start();
+      if (!s.ok()) return s;
+      sink = journeys_.get();
+      spdlog::info("following {} flow(s) at ingest: /api/orders answers", config_.flows.size());
+    }
     span_metrics_ = std::make_unique<spanmetrics::SpanMetricsTap>(
         spanmetrics::SpanMetricsTapOptions{}, *sink, store_->SpanMetrics(), RealClock::Get(),
         metrics_);
@@ -399,7 +410,8 @@ absl::Status Server::StartReceivers() {
 
 absl::Status Server::StartQuery() {
   query_service_ = std::make_unique<QueryService>(QueryServiceOptions{}, *store_, audit_.get(),
-                                                  span_metrics_.get(), store_.get());
+                                                  span_metrics_.get(), store_.get(),
+                                                  journeys_.get());
   if (!config_.ui_dir.empty()) {
     UiCapabilities capabilities;
     capabilities.archive_storage = true;
@@ -525,6 +537,10 @@ void Server::Shutdown() {
   if (span_metrics_) {
     absl::Status s = span_metrics_->Shutdown();
     if (!s.ok()) spdlog::error("cannot write the span metrics: {}", std::string(s.message()));
+  }
+  if (journeys_) {
+    absl::Status s = journeys_->Shutdown();
+    if (!s.ok()) spdlog::error("cannot write the journeys: {}", std::string(s.message()));
   }
   StopHttp("query_http");
   if (admin_grpc_) admin_grpc_->Shutdown(kShutdownGrace);

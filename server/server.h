@@ -38,6 +38,9 @@ class TraceStore;
 namespace spanmetrics {
 class SpanMetricsTap;
 }  // namespace spanmetrics
+namespace journeys {
+class JourneyTap;
+}  // namespace journeys
 namespace sampling {
 class PolicySet;
 class RuleSet;
@@ -97,6 +100,7 @@ class Server {
   std::unique_ptr<sampling::RuleSet> rules_;
   std::unique_ptr<sampling::PolicySet> policies_;
   std::unique_ptr<sampling::TailSampler> sampler_;
+  std::unique_ptr<journeys::JourneyTap> journeys_;
   std::unique_ptr<spanmetrics::SpanMetricsTap> span_metrics_;
   std::unique_ptr<IngestMetrics> ingest_metrics_;
   std::unique_ptr<OtlpGrpcReceiver> otlp_grpc_;

@@ -118,11 +118,12 @@ class TraceStore : public SpanSink, public TraceReader, public TraceArchive {
 
   // Durable key-value spaces in the same (encrypted) store, kept apart from the traces and
   // their retention: users, roles and tokens; the audit log; the span-metrics aggregates
-  // (RED metrics and dependency links, spanmetrics/aggregate_codec.h), which keep their own
-  // retention.
+  // (RED metrics and dependency links, spanmetrics/aggregate_codec.h) and the order journeys
+  // (journeys/journey_codec.h), which keep their own retention.
   virtual KvStore& Identities() = 0;
   virtual KvStore& Audit() = 0;
   virtual KvStore& SpanMetrics() = 0;
+  virtual KvStore& Journeys() = 0;
 };
 
 struct TraceStoreOptions {

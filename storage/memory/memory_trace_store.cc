@@ -83,6 +83,7 @@ class MemoryTraceStore final : public TraceStore {
   KvStore& Identities() override { return identities_; }
   KvStore& Audit() override { return audit_; }
   KvStore& SpanMetrics() override { return span_metrics_; }
+  KvStore& Journeys() override { return journeys_; }
 
  private:
   using Trace = std::map<std::string, StoredSpan>;  // by span id
@@ -99,6 +100,7 @@ class MemoryTraceStore final : public TraceStore {
   MemoryKvStore identities_;
   MemoryKvStore audit_;
   MemoryKvStore span_metrics_;
+  MemoryKvStore journeys_;
   absl::Mutex mu_;
   absl::flat_hash_map<TraceId, PendingTrace> pending_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<TraceId, SamplingDecision> decisions_ ABSL_GUARDED_BY(mu_);

@@ -49,7 +49,8 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
           {"rules", TableOptions(/*bloom=*/false, 1)},
           {"identities", TableOptions(/*bloom=*/false, 1)},
           {"audit", TableOptions(/*bloom=*/false, 4)},
-          {"span_metrics", TableOptions(/*bloom=*/true, 4)}};
+          {"span_metrics", TableOptions(/*bloom=*/true, 4)},
+          {"journeys", TableOptions(/*bloom=*/true, 4)}};
 }
 
 absl::Status CheckFormat(rocksdb::DB& db) {
@@ -118,6 +119,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   out->identities = raw[9];
   out->audit = raw[10];
   out->span_metrics = raw[11];
+  out->journeys = raw[12];
   absl::Status format = CheckFormat(*out->db);
   if (!format.ok()) return format;
   absl::Status marker = WriteEncryptionMarker(path, store_env->marker);

@@ -43,6 +43,8 @@ struct RocksDb {
   rocksdb::ColumnFamilyHandle* audit = nullptr;
   // RED-metric and dependency aggregates (spanmetrics/).
   rocksdb::ColumnFamilyHandle* span_metrics = nullptr;
+  // Order journeys (journeys/).
+  rocksdb::ColumnFamilyHandle* journeys = nullptr;
 };
 
 struct RocksDbOptions {

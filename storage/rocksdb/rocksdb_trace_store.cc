@@ -103,6 +103,7 @@ class RocksDbTraceStore final : public TraceStore {
         identities_(*db_->db, db_->identities, "identities"),
         audit_(*db_->db, db_->audit, "the audit log"),
         span_metrics_(*db_->db, db_->span_metrics, "the span metrics"),
+        journeys_(*db_->db, db_->journeys, "the journeys"),
         key_rotation_(NewKeyRotation(*db_, options)) {}
   ~RocksDbTraceStore() override { Shutdown(); }
 
@@ -146,6 +147,7 @@ class RocksDbTraceStore final : public TraceStore {
   KvStore& Identities() override { return identities_; }
   KvStore& Audit() override { return audit_; }
   KvStore& SpanMetrics() override { return span_metrics_; }
+  KvStore& Journeys() override { return journeys_; }
   absl::Status Archive(const TraceId& trace_id) override;
   absl::StatusOr<RetentionReport> EnforceRetention(absl::Time now,
                                                    uint64_t max_disk_bytes) override;
@@ -176,6 +178,7 @@ class RocksDbTraceStore final : public TraceStore {
   RocksKvStore identities_;
   RocksKvStore audit_;
   RocksKvStore span_metrics_;
+  RocksKvStore journeys_;
   // Null when the store is not encrypted.
   const std::unique_ptr<RocksDbKeyRotation> key_rotation_;
   std::thread writer_;

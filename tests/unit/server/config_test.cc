@@ -83,6 +83,28 @@ TEST(ConfigTest, RetentionAndDiskBudgetFromFlagsOrYaml) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--tls-reload-interval")));
 }
 
+TEST(ConfigTest, ReadsFlowsAndNamesTheBadFieldWithTheFile) {
+  ServerConfig c;
+  SV_ASSERT_OK(ApplyYamlConfig(R"(
+flows:
+  - name: order
+    key: order_id
+    steps:
+      - {name: placed,    service: shop-api, operation: "POST /orders"}
+      - {name: published, service: crm-api,  kind: producer, destination: orders, within: 30s}
+    final: published
+)",
+                               &c));
+  ASSERT_EQ(c.flows.size(), 1u);
+  EXPECT_EQ(c.flows[0].steps[1].within, absl::Seconds(30));
+  spanvault::testing::TempDir dir;
+  std::string path = dir.path() + "/flows.yaml";
+  std::ofstream(path) << "flows:\n  - {name: order, key: order_id, steps: [{name: a}]}\n";
+  EXPECT_THAT(Parse({"--config", path}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("flows.yaml: config key \"flows[0].steps[0].service\"")));
+}
+
 TEST(ConfigTest, SinkIsTheStoreUnlessDiscardIsAskedFor) {
   auto c = Parse({});
   SV_ASSERT_OK(c);

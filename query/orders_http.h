@@ -1,0 +1,31 @@
+#pragma once
+
+// The order journey routes of the query HTTP API (docs/orders.md):
+//   GET /api/orders/{key}?flow=F
+//   GET /api/orders?flow=F[&status=stuck|failed|in_progress|completed][&since=1h][&limit=N]
+
+#include <string_view>
+
+#include "common/http.h"
+#include "query/query_params.h"
+#include "query/query_service.h"
+
+namespace spanvault {
+
+// Most journeys one list answers, and the widest `since` it accepts.
+inline constexpr int kMaxOrdersLimit = 1000;
+inline constexpr absl::Duration kMaxOrdersSince = absl::Hours(24 * 8);
+
+// /api/orders/{key} (`key` percent-decoded): the classic envelope with data = the journey.
+// 400 naming the parameter (flow missing or unknown, malformed key, unknown parameter), 404 for
+// an unknown key.
+HttpResponse OrderResponse(QueryService& queries, const Principal& caller, const std::string& key,
+                           const QueryParams& params, bool pretty);
+
+// /api/orders: the classic envelope with data = the matching journeys, newest update first.
+// 400 for a missing or unknown flow, an unknown status, a `since` that is not a Go duration in
+// (0, 192h], a `limit` that is not an integer in [1, 1000].
+HttpResponse OrdersListResponse(QueryService& queries, const Principal& caller,
+                                const QueryParams& params, bool pretty);
+
+}  // namespace spanvault

@@ -1,0 +1,284 @@
+'use strict';
+// Order journeys against the real binary: the order pipeline Shop -> CRM -> (RabbitMQ) -> MES
+// sent with the official OpenTelemetry exporters, with the issue's `flows` syntax (a short
+// `within` on the consume step so a lost message shows within the test). A completed order, a
+// failed one, one lost after its publish (stuck: "lost or waiting in the queue", found by
+// polling, never by sleeping), and one split across two traces joined only by a span link (the
+// consumer trace carries no order_id and arrives first). Tail sampling keeps only error traces,
+// so the journey says which traces were kept. Both endpoints, their 400s and 404, the /metrics
+// counters, and a role whose scope hides the MES steps.
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const { execFile } = require('node:child_process');
+const { test, before, after } = require('./lib/harness');
+const { SpanvaultServer, ctlPath } = require('./lib/server');
+const otel = require('./lib/otel');
+const { getJson, request, qs } = require('./lib/http');
+const { waitFor } = require('./lib/wait');
+const sv = require('./lib/sampling');
+
+const { api, ms, hr } = otel;
+const FRONT_PASSWORD = 'front-office-pass-1234';
+const MES_PASSWORD = 'mes-only-pass-1234';
+const configDir = sv.makeTempDir('spanvault-e2e-orders-');
+let server;
+const traceOf = {};  // order -> [trace ids]
+
+const CONFIG = `
+sampling:
+  decision_wait: 1s
+  decision_quiet: 0s
+  policies:
+    - {name: errors, type: status_code, status_code: {status_codes: [ERROR]}}
+flows:
+  - name: order
+    key: order_id
+    steps:
+      - {name: placed,    service: shop-api, operation: "POST /orders"}
+      - {name: created,   service: crm-api,  operation: create-order, within: 30s}
+      - {name: published, service: crm-api,  kind: producer, destination: orders, within: 30s}
+      - {name: consumed,  service: mes-api,  kind: consumer, destination: orders, within: 2s}
+      - {name: confirmed, service: mes-api,  operation: "POST /sellers/*/confirm", within: 1m}
+    final: confirmed
+`;
+
+// One order. `fate`: 'completed', 'failed' (the MES processing fails), 'lost' (published,
+// never consumed), 'linked' (the consumer starts a new trace linked to the publish, without
+// order_id). Returns the spans per provider key.
+function buildOrder(orderId, fate, providers, at) {
+  const t = (p) => providers[p].provider.getTracer('e2e');
+  const key = { order_id: orderId };
+  const root = otel.startSpan(t('shop'), 'POST /orders', { kind: api.SpanKind.SERVER, at, attributes: key });
+  const create = otel.startSpan(t('crm'), 'create-order', { kind: api.SpanKind.SERVER, parent: root, at: at + ms(2), attributes: key });
+  const publish = otel.startSpan(t('crm'), 'orders publish', {
+    kind: api.SpanKind.PRODUCER, parent: create, at: at + ms(4),
+    attributes: { ...key, 'messaging.system': 'rabbitmq', 'messaging.destination.name': 'orders' },
+  });
+  publish.end(hr(at + ms(5)));
+  create.end(hr(at + ms(6)));
+  root.end(hr(at + ms(8)));
+  const traces = [root.spanContext().traceId];
+  if (fate !== 'lost') {
+    // The official amqplib instrumentation still writes the older messaging.destination.
+    const consumeAttributes = { 'messaging.system': 'rabbitmq', 'messaging.destination': 'orders' };
+    const consume = fate === 'linked'
+        ? otel.startSpan(t('mes'), 'orders process', {
+          kind: api.SpanKind.CONSUMER, at: at + ms(40), attributes: consumeAttributes,
+          links: [{ context: publish.spanContext() }],
+        })
+        : otel.startSpan(t('mes'), 'orders process', {
+          kind: api.SpanKind.CONSUMER, parent: publish, at: at + ms(40), attributes: { ...consumeAttributes, ...key },
+        });
+    const confirm = otel.startSpan(t('mes'), 'POST /sellers/acme/confirm', { kind: api.SpanKind.CLIENT, parent: consume, at: at + ms(45) });
+    if (fate === 'failed') {
+      consume.setStatus({ code: api.SpanStatusCode.ERROR, message: 'processing error: unknown sku' });
+    }
+    confirm.end(hr(at + ms(50)));
+    consume.end(hr(at + ms(55)));
+    if (consume.spanContext().traceId !== traces[0]) traces.push(consume.spanContext().traceId);
+  }
+  return traces;
+}
+
+function ctl(args, input) {
+  return new Promise((resolve) => {
+    const child = execFile(ctlPath(), ['--server', server.adminGrpcAddress, ...args],
+                           { timeout: 30000, env: server.ctlEnv() },
+                           (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr }));
+    child.stdin.end(input || '');
+  });
+}
+
+async function ok(args, input) {
+  const res = await ctl(args, input);
+  assert.equal(res.code, 0, `spanvaultctl ${args.join(' ')}: ${res.stderr}`);
+  return res;
+}
+
+const order = (base, key, params = { flow: 'order' }) =>
+  `${base}/api/orders/${encodeURIComponent(key)}?${qs(params)}`;
+const list = (base, params) => `${base}/api/orders?${qs({ flow: 'order', ...params })}`;
+
+async function listKeys(base, params) {
+  const body = await getJson(list(base, params));
+  assert.equal(body.total, body.data.length);
+  return body.data.map((o) => o.key).sort();
+}
+
+before(async () => {
+  server = new SpanvaultServer({ name: 'spanvault-orders', args: ['--config', sv.writeConfig(configDir, 'orders.yaml', CONFIG)] });
+  await server.start();
+  const providers = Object.fromEntries([['shop', 'shop-api'], ['crm', 'crm-api'], ['mes', 'mes-api']]
+      .map(([k, service]) => [k, otel.memoryProvider({ 'service.name': service })]));
+  const at = otel.baseTimeNs(1000);
+  traceOf['o-completed'] = buildOrder('o-completed', 'completed', providers, at);
+  traceOf['o-failed'] = buildOrder('o-failed', 'failed', providers, at + ms(100));
+  traceOf['o-lost'] = buildOrder('o-lost', 'lost', providers, at + ms(200));
+  traceOf['o-linked'] = buildOrder('o-linked', 'linked', providers, at + ms(300));
+  const spansOf = (k) => providers[k].memory.getFinishedSpans();
+  const grpc = otel.createExporter(server, 'grpc');
+  const http = otel.createExporter(server, 'http/protobuf');
+  try {
+    // The MES first: the linked consumer trace arrives before the trace it links to.
+    await otel.exportSpans(http, spansOf('mes'), 'mes export');
+    await otel.exportSpans(grpc, spansOf('crm'), 'crm export');
+    await otel.exportSpans(grpc, spansOf('shop'), 'shop export');
+  } finally {
+    await grpc.shutdown();
+    await http.shutdown();
+  }
+  await ok(['roles', 'create', 'front-office', '--services', 'shop-*,crm-*', '--allow', 'traces:read']);
+  await ok(['users', 'add', 'front1', '--role', 'front-office', '--password-stdin'], `${FRONT_PASSWORD}\n`);
+  await ok(['roles', 'create', 'mes-only', '--services', 'mes-*', '--redact', 'order_id', '--allow', 'traces:read']);
+  await ok(['users', 'add', 'mes1', '--role', 'mes-only', '--password-stdin'], `${MES_PASSWORD}\n`);
+});
+
+after(async () => {
+  if (server) await server.close();
+  fs.rmSync(configDir, { recursive: true, force: true });
+});
+
+test('a completed order: every step in order with service, timing, gap and trace links', async () => {
+  const { data } = await getJson(order(server.queryUrl, 'o-completed'));
+  assert.equal(data.flow, 'order');
+  assert.equal(data.key, 'o-completed');
+  assert.equal(data.verdict.status, 'completed');
+  assert.deepEqual(data.steps.map((s) => [s.name, s.reached, s.service, s.operation]), [
+    ['placed', true, 'shop-api', 'POST /orders'],
+    ['created', true, 'crm-api', 'create-order'],
+    ['published', true, 'crm-api', 'orders publish'],
+    ['consumed', true, 'mes-api', 'orders process'],
+    ['confirmed', true, 'mes-api', 'POST /sellers/acme/confirm'],
+  ]);
+  const [trace] = traceOf['o-completed'];
+  for (const step of data.steps) {
+    assert.equal(step.traceID, trace);
+    assert.equal(step.traceUrl, `/trace/${trace}`);
+    assert.equal(step.status, 'ok');
+    assert.ok(!Number.isNaN(Date.parse(step.start)), step.start);
+  }
+  assert.equal(data.steps[0].gapMs, null);
+  assert.equal(data.steps[3].gapMs, 36, 'the queue wait: consume start - publish start');
+  assert.equal(data.steps[2].durationMs, 1);
+  assert.deepEqual(data.traces.map((t) => [t.traceID, t.url]), [[trace, `/trace/${trace}`]]);
+});
+
+test('a failed order names the step and the error; sampling kept its trace only', async () => {
+  const { data } = await getJson(order(server.queryUrl, 'o-failed'));
+  assert.equal(data.verdict.status, 'failed');
+  assert.equal(data.verdict.step, 'consumed');
+  assert.equal(data.verdict.message, 'processing error: unknown sku');
+  assert.equal(data.steps[3].status, 'error');
+  // Only error traces are kept: once decided, the failed order's trace is kept, the completed
+  // one's is not (its journey is whole all the same).
+  await waitFor(async () => {
+    const failed = (await getJson(order(server.queryUrl, 'o-failed'))).data.traces;
+    const completed = (await getJson(order(server.queryUrl, 'o-completed'))).data.traces;
+    return failed[0].kept === true && completed[0].kept === false && completed[0].pending === false;
+  }, { timeoutMs: 20000, what: 'sampling decisions shown as kept true/false' });
+});
+
+test('an order split across two traces by a span link, consumer first and without order_id', async () => {
+  const { data } = await getJson(order(server.queryUrl, 'o-linked'));
+  assert.equal(data.verdict.status, 'completed');
+  const [publisher, consumer] = traceOf['o-linked'];
+  assert.notEqual(publisher, consumer);
+  assert.equal(data.steps[2].traceID, publisher);
+  assert.equal(data.steps[3].traceID, consumer);
+  assert.equal(data.steps[4].traceID, consumer);
+  assert.deepEqual(data.traces.map((t) => t.traceID).sort(), [publisher, consumer].sort());
+});
+
+test('a lost message turns the order stuck after the publish: lost or waiting in the queue', async () => {
+  const stuck = await waitFor(async () => {
+    const { data } = await getJson(order(server.queryUrl, 'o-lost'));
+    return data.verdict.status === 'stuck' ? data : null;
+  }, { timeoutMs: 20000, what: 'o-lost to become stuck' });
+  assert.equal(stuck.verdict.step, 'consumed');
+  assert.equal(stuck.verdict.after, 'published');
+  assert.ok(stuck.verdict.waitingMs >= 2000, `waiting ${stuck.verdict.waitingMs} ms`);
+  assert.match(stuck.verdict.message, /lost or waiting in the queue/);
+  assert.deepEqual(stuck.steps.map((s) => s.reached), [true, true, true, false, false]);
+  assert.equal(stuck.lastStep, 'published');
+});
+
+test('the list answers by status, since and limit', async () => {
+  await waitFor(async () => (await listKeys(server.queryUrl, { status: 'stuck' })).includes('o-lost'),
+                { timeoutMs: 20000, what: 'o-lost in the stuck list' });
+  assert.deepEqual(await listKeys(server.queryUrl, { status: 'stuck' }), ['o-lost']);
+  assert.deepEqual(await listKeys(server.queryUrl, { status: 'completed' }), ['o-completed', 'o-linked']);
+  assert.deepEqual(await listKeys(server.queryUrl, { status: 'failed', since: '1h' }), ['o-failed']);
+  assert.deepEqual(await listKeys(server.queryUrl, { status: 'in_progress' }), []);
+  assert.deepEqual(await listKeys(server.queryUrl, {}), ['o-completed', 'o-failed', 'o-linked', 'o-lost']);
+  const one = await getJson(list(server.queryUrl, { limit: 1 }));
+  assert.equal(one.data.length, 1);
+  const entry = (await getJson(list(server.queryUrl, { status: 'failed' }))).data[0];
+  assert.deepEqual(Object.keys(entry).sort(), ['firstSeen', 'flow', 'key', 'lastStep', 'updated', 'verdict']);
+  assert.equal(entry.verdict.message, 'processing error: unknown sku');
+});
+
+test('bad input answers 400 with a message, an unknown key 404', async () => {
+  const cases = [
+    [order(server.queryUrl, 'o-completed', { flow: 'invoice' }), /unknown flow "invoice"/],
+    [order(server.queryUrl, 'o-completed', {}), /'flow'/],
+    [order(server.queryUrl, 'bad\u0001key'), /malformed key/],
+    [list(server.queryUrl, { since: '9000h' }), /'since': out of range/],
+    [list(server.queryUrl, { since: 'yesterday' }), /'since'/],
+    [list(server.queryUrl, { limit: '0' }), /'limit'/],
+    [list(server.queryUrl, { status: 'lost' }), /'status'/],
+    [list(server.queryUrl, { flow: 'invoice' }), /unknown flow/],
+  ];
+  for (const [url, message] of cases) {
+    const res = await request(url);
+    assert.equal(res.status, 400, `${url}: ${res.text}`);
+    assert.match(res.json().errors[0].msg, message);
+  }
+  const missing = await request(order(server.queryUrl, 'o-never-seen'));
+  assert.equal(missing.status, 404);
+  assert.equal((await request(order(server.queryOrigin, 'o-completed'))).status, 401);
+});
+
+test('a role sees only the steps of the services in its scope', async () => {
+  const front = `http://front1:${FRONT_PASSWORD}@${server.ports.query_http}`;
+  const { data } = await getJson(order(front, 'o-completed'));
+  assert.equal(data.verdict.status, 'completed', 'the verdict is the whole journey\'s');
+  assert.deepEqual(data.steps.map((s) => [s.name, s.reached, s.service || null, s.hidden || false]), [
+    ['placed', true, 'shop-api', false],
+    ['created', true, 'crm-api', false],
+    ['published', true, 'crm-api', false],
+    ['consumed', true, null, true],
+    ['confirmed', true, null, true],
+  ]);
+  // The linked order's consumer trace only had hidden steps: it is not listed.
+  const linked = (await getJson(order(front, 'o-linked'))).data;
+  assert.deepEqual(linked.traces.map((t) => t.traceID), [traceOf['o-linked'][0]]);
+  const failed = (await getJson(order(front, 'o-failed'))).data;
+  assert.equal(failed.verdict.status, 'failed');
+  assert.doesNotMatch(JSON.stringify(failed), /unknown sku/, 'the hidden step\'s error stays hidden');
+  // A role that sees order_id only redacted cannot look orders up by it, nor list them.
+  const mes = `http://mes1:${MES_PASSWORD}@${server.ports.query_http}`;
+  assert.equal((await request(order(mes, 'o-completed'))).status, 404);
+  assert.deepEqual(await listKeys(mes, {}), []);
+});
+
+test('/metrics counts orders started, completed, failed and stuck, and step gaps', async () => {
+  const samples = await waitFor(async () => {
+    const s = await sv.metricSamples(server);
+    const stuckNow = sv.metricSum(s, 'spanvault_journeys_stuck_now');
+    return sv.metricSum(s, 'spanvault_journeys_started_total', { flow: 'order' }) === 4 && stuckNow === 1 ? s : null;
+  }, { timeoutMs: 60000, intervalMs: 500, what: 'journey metrics after a flush and a stuck count' });
+  assert.equal(sv.metricSum(samples, 'spanvault_journeys_completed_total', { flow: 'order' }), 2);
+  assert.equal(sv.metricSum(samples, 'spanvault_journeys_failed_total', { flow: 'order' }), 1);
+  assert.equal(sv.metricSum(samples, 'spanvault_journeys_stuck_total', { flow: 'order' }), 1);
+  assert.equal(sv.metricSum(samples, 'spanvault_journeys_step_gap_seconds_count',
+                            { flow: 'order', from: 'published', to: 'consumed' }), 3);
+});
+
+test('journeys survive a graceful restart', async () => {
+  await server.stop();
+  await server.start();
+  const { data } = await getJson(order(server.queryUrl, 'o-linked'));
+  assert.equal(data.verdict.status, 'completed');
+  assert.equal(data.traces.length, 2);
+});
