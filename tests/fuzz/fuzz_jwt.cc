@@ -12,8 +12,13 @@
 #include "common/clock.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static spanvault::StaticJwksProvider* keys =
-      new spanvault::StaticJwksProvider(spanvault::Jwks::Parse(R"({"keys":[]})").value());
+  // One P-256 key (RFC 7515 A.3), so tokens naming kid "k1" reach the signature check.
+  static spanvault::StaticJwksProvider* keys = new spanvault::StaticJwksProvider(
+      spanvault::Jwks::Parse(
+          R"({"keys":[{"kty":"EC","crv":"P-256","kid":"k1","alg":"ES256",)"
+          R"("x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",)"
+          R"("y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]})")
+          .value());
   static spanvault::JwtVerifier* verifier =
       spanvault::JwtVerifier::Create({.issuer = "https://idp", .audience = "spanvault"}, *keys,
                                      spanvault::RealClock::Get())
