@@ -226,11 +226,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
                  "OTLP/HTTP listen address; empty disables");
   app.add_option("--query-http-addr", flags.query_http_addr, "Jaeger HTTP API and UI address");
   app.add_option("--query-grpc-addr", flags.query_grpc_addr,
-                 "Jaeger gRPC query address (reserved)");
+                 "Jaeger gRPC query address (api_v2, api_v3); empty disables");
   app.add_option("--remote-storage-addr", flags.remote_storage_addr,
                  "Jaeger remote storage gRPC API for jaeger-query; empty disables");
   app.add_option("--admin-http-addr", flags.admin_http_addr, "/metrics, /healthz, /readyz address");
-  app.add_option("--admin-grpc-addr", flags.admin_grpc_addr, "admin API address (reserved)");
+  app.add_option("--admin-grpc-addr", flags.admin_grpc_addr, "admin API address (spanvaultctl)");
   app.add_option("--ui-dir", flags.ui_dir, "serve the Jaeger UI bundle from this directory");
   app.add_option("--ports-file", flags.ports_file, "write the bound addresses here as JSON");
   app.add_flag("--insecure-no-auth", flags.insecure_no_auth,
