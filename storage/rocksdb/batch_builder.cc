@@ -112,8 +112,9 @@ absl::Status BatchBuilder::AddSpans(const SpanBatch& batch, bool indexed,
 }
 
 uint64_t BatchBuilder::BucketOf(uint64_t start_unix_nano) {
-  TimeBucket bucket = buckets_.BucketFor(start_unix_nano, now_);
-  if (!buckets_.Contains(bucket.start)) new_buckets_.emplace(bucket.start, bucket.end);
+  bool live = false;
+  TimeBucket bucket = buckets_.BucketFor(start_unix_nano, now_, &live);
+  if (!live) new_buckets_.emplace(bucket.start, bucket.end);
   return bucket.start;
 }
 

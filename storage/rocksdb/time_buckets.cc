@@ -14,7 +14,7 @@ TimeBuckets::TimeBuckets(absl::Duration width, absl::Duration retention)
     : width_seconds_(static_cast<uint64_t>(std::max<int64_t>(1, absl::ToInt64Seconds(width)))),
       retention_(retention) {}
 
-TimeBucket TimeBuckets::BucketFor(uint64_t start_unix_nano, absl::Time now) const {
+TimeBucket TimeBuckets::BucketFor(uint64_t start_unix_nano, absl::Time now, bool* live) const {
   auto start = absl::FromUnixNanos(
       static_cast<int64_t>(std::min<uint64_t>(start_unix_nano, static_cast<uint64_t>(INT64_MAX))));
   bool too_old = retention_ > absl::ZeroDuration() && start < now - retention_;
@@ -22,9 +22,13 @@ TimeBucket TimeBuckets::BucketFor(uint64_t start_unix_nano, absl::Time now) cons
   auto second = static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixSeconds(start)));
   absl::MutexLock lock(&mu_);
   auto next = live_.upper_bound(second);  // the first bucket starting after `second`
+  if (live != nullptr) *live = false;
   if (next != live_.begin()) {
     auto holding = std::prev(next);
-    if (second < holding->second) return {holding->first, holding->second};
+    if (second < holding->second) {
+      if (live != nullptr) *live = true;
+      return {holding->first, holding->second};
+    }
   }
   TimeBucket bucket{second - second % width_seconds_, 0};
   bucket.end = bucket.start + width_seconds_;
@@ -41,11 +45,6 @@ void TimeBuckets::Add(const TimeBucket& bucket) {
 void TimeBuckets::Remove(uint64_t start) {
   absl::MutexLock lock(&mu_);
   live_.erase(start);
-}
-
-bool TimeBuckets::Contains(uint64_t start) const {
-  absl::MutexLock lock(&mu_);
-  return live_.contains(start);
 }
 
 std::vector<uint64_t> TimeBuckets::NewestFirst() const {

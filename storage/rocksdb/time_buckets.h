@@ -36,12 +36,13 @@ class TimeBuckets {
   // that second, else a new one of the configured width (aligned to it, and clipped so it never
   // overlaps a live bucket). A start in the future or older than the retention counts as `now`
   // (late or skewed spans still stay for the whole retention). New buckets are not live until
-  // Add().
-  TimeBucket BucketFor(uint64_t start_unix_nano, absl::Time now) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Add(); with `live`, says whether the bucket returned is live already (one lock per span on
+  // the writer's path).
+  TimeBucket BucketFor(uint64_t start_unix_nano, absl::Time now, bool* live = nullptr) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   void Add(const TimeBucket& bucket) ABSL_LOCKS_EXCLUDED(mu_);
   void Remove(uint64_t start) ABSL_LOCKS_EXCLUDED(mu_);
-  bool Contains(uint64_t start) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Live bucket ids, newest first.
   std::vector<uint64_t> NewestFirst() const ABSL_LOCKS_EXCLUDED(mu_);

@@ -24,10 +24,13 @@ TEST(TimeBucketsTest, WidthIsASeventhOfTheRetentionWithinLimits) {
 
 TEST(TimeBucketsTest, AlignsNewBucketsAndReusesLiveOnes) {
   TimeBuckets buckets(absl::Hours(24), absl::Hours(168));
-  TimeBucket b = buckets.BucketFor(Nanos(99 * kDay + 5), kNow);
+  bool live = true;
+  TimeBucket b = buckets.BucketFor(Nanos(99 * kDay + 5), kNow, &live);
   EXPECT_EQ(b, (TimeBucket{99 * kDay, 100 * kDay}));
+  EXPECT_FALSE(live);
   buckets.Add(b);
-  EXPECT_EQ(buckets.BucketFor(Nanos(99 * kDay + 70'000), kNow), b);
+  EXPECT_EQ(buckets.BucketFor(Nanos(99 * kDay + 70'000), kNow, &live), b);
+  EXPECT_TRUE(live);
   EXPECT_EQ(buckets.BucketFor(Nanos(100 * kDay), kNow), (TimeBucket{100 * kDay, 101 * kDay}));
 }
 
