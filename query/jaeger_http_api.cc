@@ -134,12 +134,16 @@ HttpResponse ClassicTraceById(QueryService& q, const ApiCall& call, std::string_
   if (!allowed.ok()) return ClassicError(allowed);
   auto id = ParseTraceIdInPath(id_text);
   if (!id.ok()) return ClassicError(id.status());
+  // Asked before and after the read: a decision committed in between would otherwise show the
+  // spans as they were before it (no sampling.policy) without the pending warning.
+  auto pending_before = q.IsPending(call.caller, *id);
   auto trace = q.GetTrace(call.caller, *id);
   if (!trace.ok()) return ClassicError(trace.status());
+  if (!pending_before.ok()) return ClassicError(pending_before.status());
+  auto pending_after = q.IsPending(call.caller, *id);
+  if (!pending_after.ok()) return ClassicError(pending_after.status());
   json data = TraceToJaegerJson(*trace);
-  auto pending = q.IsPending(call.caller, *id);
-  if (!pending.ok()) return ClassicError(pending.status());
-  if (*pending) data["warnings"] = json::array({kPendingWarning});
+  if (*pending_before || *pending_after) data["warnings"] = json::array({kPendingWarning});
   return ClassicOk(call, json::array({std::move(data)}));
 }
 

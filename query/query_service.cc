@@ -306,6 +306,12 @@ absl::Status QueryService::CheckKept(JourneyView& view) {
       if (!pending.ok()) return pending.status();
       trace.pending = *pending;
     }
+    if (!trace.kept && !trace.pending) {
+      // Kept between the two reads: asked again, after the pending answer.
+      auto again = reader_.GetSummaries({id});
+      if (!again.ok()) return again.status();
+      trace.kept = !again->empty();
+    }
     view.traces.push_back(trace);
   }
   return absl::OkStatus();

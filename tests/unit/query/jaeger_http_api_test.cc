@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "storage/trace_store.h"
+#include "tests/testing/racing_reader.h"
 #include "tests/testing/span_builder.h"
 #include "tests/testing/status_matchers.h"
 
@@ -140,6 +141,24 @@ TEST_F(JaegerHttpApiTest, UnknownPathsMethodsAndNoUi) {
 
 TEST_F(JaegerHttpApiTest, PrettyPrintIndents) {
   EXPECT_THAT(Get("/api/services?prettyPrint=true").body, HasSubstr("\n    \"data\""));
+}
+
+TEST_F(JaegerHttpApiTest, ClassicTraceByIdWarnsWhenTheDecisionLandsDuringTheRead) {
+  for (const auto& [answers, warned] : std::vector<std::pair<std::vector<bool>, bool>>{
+           {{true, false}, true}, {{false, true}, true}, {{false, false}, false}}) {
+    testing::RacingReader reader(*store_, answers);
+    QueryService queries({}, reader);
+    JaegerHttpApi api(queries, nullptr);
+    HttpRequest request;
+    request.method = "GET";
+    request.path = "/api/traces/" + TraceHex(1);
+    std::optional<HttpResponse> response;
+    api.Handle(std::move(request), [&](HttpResponse r) { response = std::move(r); });
+    ASSERT_TRUE(response.has_value());
+    json body = json::parse(response->body, nullptr, false);
+    EXPECT_EQ(body["data"][0]["warnings"].is_array(), warned)
+        << "pending before/after the read: " << answers[0] << "/" << answers[1];
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "query/query_service.h"
 #include "storage/trace_store.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/racing_reader.h"
 #include "tests/testing/span_builder.h"
 #include "tests/testing/status_matchers.h"
 
@@ -97,6 +98,17 @@ TEST_F(JourneyQueryTest, AnUnrestrictedCallerSeesTheWholeJourneyAndWhichTracesWe
   EXPECT_TRUE(view->traces[0].kept);
   EXPECT_TRUE(view->traces[1].kept);
   EXPECT_TRUE(view->hidden_steps.empty());
+}
+
+TEST_F(JourneyQueryTest, ATraceKeptBetweenTheKeptAndPendingReadsCountsAsKept) {
+  // The first summary read misses both traces, which are no longer pending when asked next.
+  testing::RacingReader reader(*store_, {false, false}, /*summaries_hidden=*/1);
+  QueryService queries{QueryServiceOptions{}, reader, &audit_, nullptr, nullptr, &tap_};
+  auto view = queries.GetJourney(Principal::Anonymous("127.0.0.1"), "order", "o-1");
+  SV_ASSERT_OK(view.status());
+  ASSERT_EQ(view->traces.size(), 2u);
+  EXPECT_TRUE(view->traces[0].kept);
+  EXPECT_TRUE(view->traces[1].kept);
 }
 
 TEST_F(JourneyQueryTest, StepsOutsideTheScopeAreHiddenButTheVerdictStays) {
