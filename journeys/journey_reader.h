@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -42,6 +43,10 @@ class JourneyReader {
   // tap), so a very long window with a rare status may miss the oldest matches.
   virtual absl::StatusOr<std::vector<Journey>> ListJourneys(const std::string& flow,
                                                             const JourneyFilter& filter) = 0;
+  // The journeys the trace (`trace_id`: its 16 bytes) belongs to as known now, at most one
+  // per flow, in flow order; empty when its key is not known (yet, or any more: see
+  // MembershipOptions). kUnavailable when they cannot be read now.
+  virtual absl::StatusOr<std::vector<Journey>> JourneysOfTrace(std::string_view trace_id) = 0;
 };
 
 }  // namespace spanvault::journeys

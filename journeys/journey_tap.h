@@ -74,6 +74,8 @@ class JourneyTap final : public SpanSink, public JourneyReader {
   absl::StatusOr<std::vector<Journey>> ListJourneys(const std::string& flow,
                                                     const JourneyFilter& filter) override
       ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::vector<Journey>> JourneysOfTrace(std::string_view trace_id) override
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // (flow index, key) -> what arrived since the last flush.

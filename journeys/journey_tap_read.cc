@@ -91,6 +91,24 @@ absl::StatusOr<Journey> JourneyTap::GetJourney(const std::string& flow, const st
   return Busy();
 }
 
+absl::StatusOr<std::vector<Journey>> JourneyTap::JourneysOfTrace(std::string_view trace_id) {
+  std::vector<std::pair<size_t, std::string>> keys;  // (flow index, key)
+  {
+    absl::MutexLock lock(&mu_);
+    for (size_t f = 0; f < membership_.size(); ++f) {
+      if (const std::string* key = membership_[f].KeyOfTrace(trace_id)) keys.emplace_back(f, *key);
+    }
+  }
+  std::vector<Journey> out;
+  for (const auto& [f, key] : keys) {
+    auto journey = GetJourney(flows_[f].name, key);
+    if (absl::IsNotFound(journey.status())) continue;  // its spans are not counted yet
+    if (!journey.ok()) return journey.status();
+    out.push_back(std::move(*journey));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<Journey>> JourneyTap::ListJourneys(const std::string& flow,
                                                               const JourneyFilter& filter) {
   auto f = FlowIndex(flow);

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "journeys/flow.h"
 
@@ -56,6 +58,11 @@ class TraceMembership {
   // Forgets what is past its time.
   void Expire(absl::Time now);
 
+  // The key `trace_id` belongs to, if known (valid until the next non-const call).
+  const std::string* KeyOfTrace(std::string_view trace_id) const {
+    auto it = keys_.find(absl::string_view(trace_id.data(), trace_id.size()));
+    return it == keys_.end() ? nullptr : &it->second.key;
+  }
   size_t traces() const { return keys_.size(); }
   size_t waiting_spans() const { return waiting_count_; }
   const MembershipEvictions& evictions() const { return evictions_; }

@@ -113,6 +113,15 @@ PolicySet::PolicySet(std::vector<std::unique_ptr<Policy>> policies, bool sample_
     : policies_(DropPoliciesFirst(std::move(policies))),
       sample_on_first_match_(sample_on_first_match) {}
 
+std::optional<absl::Time> PolicySet::RevisitAt(const TraceView& trace, absl::Time now) const {
+  std::optional<absl::Time> earliest;
+  for (const auto& policy : policies_) {
+    std::optional<absl::Time> at = policy->RevisitAt(trace, now);
+    if (at && *at > now && (!earliest || *at < *earliest)) earliest = at;
+  }
+  return earliest;
+}
+
 SamplingResult PolicySet::Evaluate(const TraceView& trace) const {
   return Evaluate(trace, [](const Policy&, Decision) {});
 }

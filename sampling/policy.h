@@ -28,12 +28,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "absl/time/time.h"
 #include "common/ids.h"
 #include "common/otlp_util.h"
 
@@ -132,6 +134,15 @@ class Policy {
   // (a bad regex, a bad status code) is rejected when the configuration is parsed.
   virtual Decision Evaluate(const TraceView& trace) const = 0;
 
+  // For a trace this policy does not keep now but might later (flow_status: an order still in
+  // progress whose next step is due later): when to evaluate it again, after `now`. nullopt:
+  // decide now. Only top-level policies are asked.
+  virtual std::optional<absl::Time> RevisitAt(const TraceView& trace, absl::Time now) const {
+    static_cast<void>(trace);
+    static_cast<void>(now);
+    return std::nullopt;
+  }
+
   // The configured name ("" for an unnamed sub-policy).
   const std::string& name() const { return name_; }
   // The configured type ("latency", "drop", ...).
@@ -166,6 +177,9 @@ class PolicySet {
   // order (for per-policy metrics such as the Collector's count_traces_sampled).
   SamplingResult Evaluate(const TraceView& trace,
                           absl::FunctionRef<void(const Policy&, Decision)> observe) const;
+
+  // The earliest RevisitAt of the top-level policies, if any is after `now`.
+  std::optional<absl::Time> RevisitAt(const TraceView& trace, absl::Time now) const;
 
   // No policies: every trace is kept and the sampler can be bypassed.
   bool empty() const { return policies_.empty(); }

@@ -37,6 +37,7 @@ constexpr TypeInfo kTypes[] = {
     {"boolean_attribute", PolicyType::kBooleanAttribute, true, true},
     {"composite", PolicyType::kComposite, true, false},
     {"drop", PolicyType::kDrop, true, false},
+    {"flow_status", PolicyType::kFlowStatus, true, false},
     {"latency", PolicyType::kLatency, true, true},
     {"not", PolicyType::kNot, true, false},
     {"numeric_attribute", PolicyType::kNumericAttribute, true, true},
@@ -153,6 +154,33 @@ absl::Status ParseStatusCode(const YAML::Node& b, const std::string& path, Polic
                                                             "\"; supported: OK, ERROR, UNSET"));
     }
     spec.status_code.status_codes.push_back(it->second);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseFlowStatus(const YAML::Node& b, const std::string& path, PolicySpec& spec) {
+  SV_RETURN_IF_ERROR(CheckKeys(b, path, {"flows", "statuses", "max_wait"}));
+  auto& c = spec.flow_status;
+  if (b["flows"]) {
+    SV_ASSIGN_OR_RETURN(c.flows,
+                        yaml_fields::ReadStringList(b["flows"], Child(path, "flows"), true));
+  }
+  if (b["statuses"]) {
+    const std::string list_path = Child(path, "statuses");
+    SV_ASSIGN_OR_RETURN(c.statuses, yaml_fields::ReadStringList(b["statuses"], list_path, true));
+    for (size_t i = 0; i < c.statuses.size(); ++i) {
+      const std::string& s = c.statuses[i];
+      if (s != "stuck" && s != "failed" && s != "in_progress" && s != "completed") {
+        return FieldError(Element(list_path, i),
+                          absl::StrCat("unknown journey status \"", s,
+                                       "\"; one of stuck, failed, in_progress, completed"));
+      }
+    }
+  }
+  if (b["max_wait"]) {
+    const std::string wait_path = Child(path, "max_wait");
+    SV_ASSIGN_OR_RETURN(c.max_wait, yaml_fields::ReadDuration(b["max_wait"], wait_path));
+    if (c.max_wait < absl::ZeroDuration()) return FieldError(wait_path, "must not be negative");
   }
   return absl::OkStatus();
 }
@@ -449,6 +477,8 @@ absl::Status ParseBlock(const TypeInfo& info, const YAML::Node& b, const std::st
       return ParseNot(b, path, spec);
     case PolicyType::kComposite:
       return ParseComposite(b, path, spec);
+    case PolicyType::kFlowStatus:
+      return ParseFlowStatus(b, path, spec);
     case PolicyType::kAlwaysSample:
     case PolicyType::kTraceFlags:
       break;

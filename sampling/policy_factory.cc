@@ -1,11 +1,13 @@
 // BuildPolicySet / BuildPolicy (declared in sampling_config.h): evaluators from parsed specs.
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "sampling/combined_policies.h"
+#include "sampling/flow_status_policy.h"
 #include "sampling/policies.h"
 #include "sampling/sampling_config.h"
 
@@ -13,11 +15,12 @@ namespace spanvault::sampling {
 namespace {
 
 absl::StatusOr<std::vector<std::unique_ptr<Policy>>> BuildAll(const std::vector<PolicySpec>& specs,
-                                                              const Clock& clock) {
+                                                              const Clock& clock,
+                                                              const JourneySource* journeys) {
   std::vector<std::unique_ptr<Policy>> out;
   out.reserve(specs.size());
   for (const PolicySpec& spec : specs) {
-    SV_ASSIGN_OR_RETURN(std::unique_ptr<Policy> policy, BuildPolicy(spec, clock));
+    SV_ASSIGN_OR_RETURN(std::unique_ptr<Policy> policy, BuildPolicy(spec, clock, journeys));
     out.push_back(std::move(policy));
   }
   return out;
@@ -74,7 +77,7 @@ absl::StatusOr<std::unique_ptr<Policy>> BuildComposite(const PolicySpec& spec, c
 absl::StatusOr<std::unique_ptr<Policy>> BuildCombined(const PolicySpec& spec, const Clock& clock) {
   if (spec.type == PolicyType::kComposite) return BuildComposite(spec, clock);
   SV_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Policy>> subs,
-                      BuildAll(spec.sub_policies, clock));
+                      BuildAll(spec.sub_policies, clock, nullptr));
   switch (spec.type) {
     case PolicyType::kAnd:
       return std::make_unique<AndPolicy>(spec.name, std::move(subs));
@@ -91,9 +94,28 @@ absl::StatusOr<std::unique_ptr<Policy>> BuildCombined(const PolicySpec& spec, co
   }
 }
 
+absl::StatusOr<std::unique_ptr<Policy>> BuildFlowStatus(const PolicySpec& spec,
+                                                        const JourneySource* journeys) {
+  if (journeys == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sampling policy \"", spec.name,
+                     "\" (flow_status) needs the journeys of the flows section"));
+  }
+  std::set<journeys::JourneyStatus> statuses;
+  for (const std::string& name : spec.flow_status.statuses) {
+    std::optional<journeys::JourneyStatus> status = journeys::StatusFromName(name);
+    if (!status) return absl::InvalidArgumentError(absl::StrCat("unknown journey status ", name));
+    statuses.insert(*status);
+  }
+  std::set<std::string> flows(spec.flow_status.flows.begin(), spec.flow_status.flows.end());
+  return std::make_unique<FlowStatusPolicy>(spec.name, std::move(flows), std::move(statuses),
+                                            spec.flow_status.max_wait, *journeys);
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Policy>> BuildPolicy(const PolicySpec& spec, const Clock& clock) {
+absl::StatusOr<std::unique_ptr<Policy>> BuildPolicy(const PolicySpec& spec, const Clock& clock,
+                                                    const JourneySource* journeys) {
   const std::string& name = spec.name;
   switch (spec.type) {
     case PolicyType::kAlwaysSample:
@@ -138,14 +160,17 @@ absl::StatusOr<std::unique_ptr<Policy>> BuildPolicy(const PolicySpec& spec, cons
     case PolicyType::kDrop:
     case PolicyType::kComposite:
       return BuildCombined(spec, clock);
+    case PolicyType::kFlowStatus:
+      return BuildFlowStatus(spec, journeys);
   }
   return absl::InvalidArgumentError("unknown policy type");
 }
 
 absl::StatusOr<std::unique_ptr<PolicySet>> BuildPolicySet(const SamplingConfig& config,
-                                                          const Clock& clock) {
+                                                          const Clock& clock,
+                                                          const JourneySource* journeys) {
   SV_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Policy>> policies,
-                      BuildAll(config.policies, clock));
+                      BuildAll(config.policies, clock, journeys));
   return std::make_unique<PolicySet>(std::move(policies), config.sample_on_first_match);
 }
 

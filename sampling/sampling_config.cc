@@ -149,6 +149,8 @@ std::string_view PolicyTypeName(PolicyType type) {
       return "drop";
     case PolicyType::kComposite:
       return "composite";
+    case PolicyType::kFlowStatus:
+      return "flow_status";
   }
   return "unknown";
 }

@@ -35,6 +35,8 @@ class Node;
 
 namespace spanvault::sampling {
 
+class JourneySource;  // sampling/flow_status_policy.h
+
 // The policy types spanvault evaluates, by their Collector names.
 enum class PolicyType {
   kAlwaysSample,
@@ -52,6 +54,8 @@ enum class PolicyType {
   kNot,
   kDrop,
   kComposite,
+  // spanvault's own: keeps the traces of orders (flows) that are stuck or failed.
+  kFlowStatus,
 };
 
 // "always_sample", "latency", ...
@@ -115,6 +119,16 @@ struct PolicySpec {
     std::vector<RateAllocation> rate_allocation;
   } composite;
 
+  // spanvault's own (docs/sampling.md): the traces of journeys (the `flows` section) whose
+  // verdict is one of `statuses`. Top level only.
+  struct FlowStatus {
+    std::vector<std::string> flows;                           // empty: every configured flow
+    std::vector<std::string> statuses = {"stuck", "failed"};  // journey verdict names
+    // How far ahead a trace of an order still in progress may be looked at again (when its
+    // next step is overdue) instead of being decided now.
+    absl::Duration max_wait = absl::Minutes(15);
+  } flow_status;
+
   // and_sub_policy, drop_sub_policy, composite_sub_policy (in configuration order), or the one
   // not_sub_policy.
   std::vector<PolicySpec> sub_policies;
@@ -164,10 +178,14 @@ absl::StatusOr<SamplingConfig> ParseSamplingConfigText(std::string_view section_
 // Builds the evaluators of `config.policies`. rate_limiting and composite read `clock`, which
 // must outlive the set. kInvalidArgument for a spec ParseSamplingConfig would have rejected (a
 // regex that does not compile); a parsed config always builds.
+// flow_status reads `journeys` (borrowed; required for a flow_status policy, else
+// kInvalidArgument).
 absl::StatusOr<std::unique_ptr<PolicySet>> BuildPolicySet(const SamplingConfig& config,
-                                                          const Clock& clock);
+                                                          const Clock& clock,
+                                                          const JourneySource* journeys = nullptr);
 
 // One policy (and its sub-policies) from its spec; the same errors as BuildPolicySet.
-absl::StatusOr<std::unique_ptr<Policy>> BuildPolicy(const PolicySpec& spec, const Clock& clock);
+absl::StatusOr<std::unique_ptr<Policy>> BuildPolicy(const PolicySpec& spec, const Clock& clock,
+                                                    const JourneySource* journeys = nullptr);
 
 }  // namespace spanvault::sampling

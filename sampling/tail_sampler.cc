@@ -50,12 +50,18 @@ struct TailSampler::Metrics {
         excess_spans(r.AddCounter("spanvault_sampling_excess_spans_total",
                                   "Spans dropped because their trace passed max_spans_per_trace.",
                                   {})),
+        deferred(r.AddCounter("spanvault_sampling_deferred_total",
+                              "Decisions put off because a policy (flow_status) may keep the "
+                              "trace later, or not put off because max_deferred_traces were "
+                              "waiting already.",
+                              {"outcome"})),
         lag(r.AddHistogram("spanvault_sampling_decision_lag_seconds",
                            "How late a trace was decided after its deadline.", {},
                            {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})) {}
   CounterFamily& traces;
   CounterFamily& late_spans;
   CounterFamily& excess_spans;
+  CounterFamily& deferred;
   HistogramFamily& lag;
 };
 
@@ -262,8 +268,10 @@ std::vector<std::pair<TraceId, TailSampler::State>> TailSampler::TakeDueLocked(a
   return due;
 }
 
-SamplingDecision TailSampler::Evaluate(const TraceId& trace, const State& state, absl::Time now) {
-  SamplingDecision decision{trace, false, "", now};
+TailSampler::Outcome TailSampler::Evaluate(const TraceId& trace, const State& state,
+                                           absl::Time now) {
+  Outcome outcome{{trace, false, "", now}, std::nullopt};
+  SamplingDecision& decision = outcome.decision;
   auto data = store_.GetTrace(trace);
   if (!data.ok()) {
     // Nothing readable (a failed write, or already gone): nothing to keep.
@@ -271,7 +279,7 @@ SamplingDecision TailSampler::Evaluate(const TraceId& trace, const State& state,
       spdlog::warn("tail sampling: cannot read a pending trace: {}",
                    std::string(data.status().message()));
     }
-    return decision;
+    return outcome;
   }
   TraceView view(trace, *data);
   view.set_span_count(view.span_count() + state.excess_spans);
@@ -279,13 +287,43 @@ SamplingDecision TailSampler::Evaluate(const TraceId& trace, const State& state,
     if (std::optional<std::string> rule = rules_->Match(view)) {
       decision.keep = true;
       decision.policy = "rule:" + *rule;
-      return decision;
+      return outcome;
     }
   }
   SamplingResult result = policies_.Evaluate(view);
   decision.keep = result.keep;
   decision.policy = result.policy;
-  return decision;
+  if (!result.keep) {
+    if (std::optional<absl::Time> at = policies_.RevisitAt(view, now)) {
+      outcome.revisit = std::min(*at, now + options_.sampling.decision_wait);
+    }
+  }
+  return outcome;
+}
+
+std::vector<SamplingDecision> TailSampler::DeferLocked(std::vector<std::pair<TraceId, State>>& due,
+                                                       std::vector<Outcome>& outcomes) {
+  std::vector<SamplingDecision> decisions;
+  size_t kept = 0;  // due[0, kept) are the decided traces
+  for (size_t i = 0; i < due.size(); ++i) {
+    const TraceId& trace = due[i].first;
+    std::optional<absl::Time> revisit = outcomes[i].revisit;
+    bool room = deferred_.contains(trace) || deferred_.size() < options_.max_deferred_traces;
+    if (revisit && room) {
+      deferred_.insert(trace);
+      deciding_.erase(trace);
+      RequeueLocked(trace, due[i].second, *revisit);
+      metrics_->deferred.With({"deferred"}).Increment();
+      continue;
+    }
+    if (revisit) metrics_->deferred.With({"limit_reached"}).Increment();
+    deferred_.erase(trace);
+    decisions.push_back(std::move(outcomes[i].decision));
+    if (kept != i) due[kept] = std::move(due[i]);
+    ++kept;
+  }
+  due.resize(kept);
+  return decisions;
 }
 
 absl::StatusOr<int> TailSampler::DecideDue() {
@@ -297,12 +335,15 @@ absl::StatusOr<int> TailSampler::DecideDue() {
     due = TakeDueLocked(now);
   }
   if (due.empty()) return 0;
-  std::vector<SamplingDecision> decisions;
-  for (const auto& [trace, state] : due) decisions.push_back(Evaluate(trace, state, now));
+  std::vector<Outcome> outcomes;
+  for (const auto& [trace, state] : due) outcomes.push_back(Evaluate(trace, state, now));
   absl::Notification written;
   absl::Status status;
+  std::vector<SamplingDecision> decisions;
   {
     absl::MutexLock lock(&mu_);
+    decisions = DeferLocked(due, outcomes);
+    if (decisions.empty()) return 0;
     for (const auto& d : decisions) {
       decisions_.Add(d.trace_id, d.keep, d.decided_at);
       deciding_.erase(d.trace_id);
@@ -327,14 +368,18 @@ absl::StatusOr<int> TailSampler::DecideDue() {
   return static_cast<int>(due.size());
 }
 
+void TailSampler::RequeueLocked(const TraceId& trace, const State& state, absl::Time when) {
+  State& s = pending_[trace];
+  s = state;
+  pending_bytes_ += s.persisted.bytes;
+  Schedule(trace, s, when);
+}
+
 void TailSampler::Requeue(const std::vector<std::pair<TraceId, State>>& due, absl::Time when) {
   absl::MutexLock lock(&mu_);
   for (const auto& [trace, state] : due) {
     decisions_.Erase(trace);
-    State& s = pending_[trace];
-    s = state;
-    pending_bytes_ += s.persisted.bytes;
-    Schedule(trace, s, when);
+    RequeueLocked(trace, state, when);
   }
 }
 

@@ -3,6 +3,7 @@
 // TailSampler: durable tail sampling between the receivers and the store.
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <thread>
 #include <utility>
@@ -33,6 +34,10 @@ struct TailSamplerOptions {
   size_t max_cached_decisions = 1'000'000;
   // How often the decision thread looks for due traces. Default: 100 ms.
   absl::Duration tick = absl::Milliseconds(100);
+  // Traces whose decision is put off at once (a policy such as flow_status may keep them
+  // later: PolicySet::RevisitAt); past it, they are decided at once. Each wait lasts at most
+  // decision_wait, then the trace is looked at again. Default: 100,000.
+  size_t max_deferred_traces = 100'000;
   // Start the decision thread. Tests leave it off and call DecideDue() after moving a fake
   // clock. Default: true.
   bool run_thread = true;
@@ -84,6 +89,11 @@ class TailSampler final : public SpanSink {
     bool root = false;
   };
   enum Route { kKeep = 0, kPending = 1, kDiscard = 2 };
+  // A decision, or when to look at the trace again.
+  struct Outcome {
+    SamplingDecision decision;
+    std::optional<absl::Time> revisit;
+  };
   struct Metrics;
 
   absl::Time DeadlineOf(const State& state) const;
@@ -97,7 +107,14 @@ class TailSampler final : public SpanSink {
   void Uncount(const std::vector<DuplicateSpans>& duplicates) ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<std::pair<TraceId, State>> TakeDueLocked(absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  SamplingDecision Evaluate(const TraceId& trace, const State& state, absl::Time now);
+  Outcome Evaluate(const TraceId& trace, const State& state, absl::Time now);
+  // Splits the outcomes of `due` into decisions (returned, with their traces left in `due`)
+  // and deferrals (put back as pending, at most max_deferred_traces of them).
+  std::vector<SamplingDecision> DeferLocked(std::vector<std::pair<TraceId, State>>& due,
+                                            std::vector<Outcome>& outcomes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RequeueLocked(const TraceId& trace, const State& state, absl::Time when)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Requeue(const std::vector<std::pair<TraceId, State>>& due, absl::Time when)
       ABSL_LOCKS_EXCLUDED(mu_);
   void DecisionLoop() ABSL_LOCKS_EXCLUDED(mu_);
@@ -116,6 +133,8 @@ class TailSampler final : public SpanSink {
   // Traces taken for a decision that is not queued yet: their new spans are written as
   // pending, and the store's Decide (queued after them) keeps or deletes them too.
   absl::flat_hash_set<TraceId> deciding_ ABSL_GUARDED_BY(mu_);
+  // Pending traces whose decision was put off (Outcome::revisit).
+  absl::flat_hash_set<TraceId> deferred_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<absl::Time, TraceId>> deadlines_ ABSL_GUARDED_BY(mu_);
   uint64_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   DecisionCache decisions_ ABSL_GUARDED_BY(mu_);

@@ -80,6 +80,28 @@ absl::Status ValidateTls(const ServerConfig& c) {
 
 }  // namespace
 
+// Every flow a flow_status policy names is configured.
+absl::Status ValidateFlowStatus(const ServerConfig& c) {
+  std::set<std::string> flows;
+  for (const auto& flow : c.flows) flows.insert(flow.name);
+  for (size_t i = 0; i < c.sampling.policies.size(); ++i) {
+    const auto& policy = c.sampling.policies[i];
+    if (policy.type != sampling::PolicyType::kFlowStatus) continue;
+    std::string path = absl::StrCat("sampling.policies[", i, "]");
+    if (flows.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": a flow_status policy needs the flows section"));
+    }
+    for (const std::string& flow : policy.flow_status.flows) {
+      if (!flows.contains(flow)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ".flow_status.flows: unknown flow \"", flow, "\""));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ServerConfig::Validate() const {
   if (data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
   if (max_request_bytes < 1024) {
@@ -100,6 +122,8 @@ absl::Status ServerConfig::Validate() const {
   }
   absl::Status tls = ValidateTls(*this);
   if (!tls.ok()) return tls;
+  absl::Status flow_status = ValidateFlowStatus(*this);
+  if (!flow_status.ok()) return flow_status;
   absl::Status cidrs = CheckListenerNames("allowed_cidrs", allowed_cidrs);
   if (!cidrs.ok()) return cidrs;
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
@@ -314,7 +338,22 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   }
   absl::Status valid = config.Validate();
   if (!valid.ok()) return valid;
+  AddDefaultFlowStatusPolicy(config);
   return config;
+}
+
+void AddDefaultFlowStatusPolicy(ServerConfig& config) {
+  auto& policies = config.sampling.policies;
+  if (config.flows.empty() || policies.empty()) return;
+  for (const auto& policy : policies) {
+    if (policy.type == sampling::PolicyType::kFlowStatus || policy.name == kFlowStatusPolicy) {
+      return;
+    }
+  }
+  sampling::PolicySpec spec;
+  spec.name = kFlowStatusPolicy;
+  spec.type = sampling::PolicyType::kFlowStatus;
+  policies.push_back(std::move(spec));
 }
 
 }  // namespace spanvault

@@ -113,4 +113,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
 // Loads YAML text over `config`. Unknown keys are errors (a typo must not pass silently).
 absl::Status ApplyYamlConfig(const std::string& yaml_text, ServerConfig* config);
 
+// The name of the flow_status policy added by default.
+inline constexpr char kFlowStatusPolicy[] = "flow_status";
+
+// With flows and sampling policies but no flow_status policy (and none named
+// kFlowStatusPolicy), appends one keeping the traces of stuck and failed journeys (docs/
+// sampling.md); ParseServerConfig calls it after Validate.
+void AddDefaultFlowStatusPolicy(ServerConfig& config);
+
 }  // namespace spanvault

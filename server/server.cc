@@ -315,7 +315,7 @@ absl::Status Server::StartSampler() {
     spdlog::info("tail sampling off: every trace is kept and searchable at once");
     return KeepLeftoverPendingTraces();
   }
-  auto policies = sampling::BuildPolicySet(config, RealClock::Get());
+  auto policies = sampling::BuildPolicySet(config, RealClock::Get(), &journey_source_);
   if (!policies.ok()) return policies.status();
   policies_ = std::move(*policies);
   sampling::TailSamplerOptions options;
@@ -372,6 +372,7 @@ absl::Status Server::StartReceivers() {
       absl::Status s = journeys_->Start();
       if (!s.ok()) return s;
       sink = journeys_.get();
+      journey_source_.Set(journeys_.get());
       spdlog::info("following {} flow(s) at ingest: /api/orders answers", config_.flows.size());
     }
     span_metrics_ = std::make_unique<spanmetrics::SpanMetricsTap>(
@@ -409,9 +410,9 @@ absl::Status Server::StartReceivers() {
 }
 
 absl::Status Server::StartQuery() {
-  query_service_ = std::make_unique<QueryService>(QueryServiceOptions{}, *store_, audit_.get(),
-                                                  span_metrics_.get(), store_.get(),
-                                                  journeys_.get());
+  query_service_ =
+      std::make_unique<QueryService>(QueryServiceOptions{}, *store_, audit_.get(),
+                                     span_metrics_.get(), store_.get(), journeys_.get());
   if (!config_.ui_dir.empty()) {
     UiCapabilities capabilities;
     capabilities.archive_storage = true;

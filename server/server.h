@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "common/http.h"
 #include "common/metrics.h"
+#include "sampling/flow_status_policy.h"
 #include "server/config.h"
 
 namespace spanvault {
@@ -98,6 +99,8 @@ class Server {
   std::unique_ptr<JwtVerifier> jwt_;
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<sampling::RuleSet> rules_;
+  // flow_status reads the journey tap, which is built after the sampler it feeds.
+  sampling::JourneySource journey_source_;
   std::unique_ptr<sampling::PolicySet> policies_;
   std::unique_ptr<sampling::TailSampler> sampler_;
   std::unique_ptr<journeys::JourneyTap> journeys_;

@@ -325,7 +325,8 @@ TEST(PolicyConfigTest, PolicyTypeNames) {
 // Policies: errors, each naming its path
 
 constexpr const char* kSupported =
-    "always_sample, and, boolean_attribute, composite, drop, latency, not, numeric_attribute, "
+    "always_sample, and, boolean_attribute, composite, drop, flow_status, latency, not, "
+    "numeric_attribute, "
     "probabilistic, rate_limiting, span_count, status_code, string_attribute, trace_flags, "
     "trace_state";
 

@@ -105,6 +105,47 @@ flows:
                        HasSubstr("flows.yaml: config key \"flows[0].steps[0].service\"")));
 }
 
+TEST(ConfigTest, FlowsWithSamplingAddAFlowStatusPolicyUnlessOneIsConfigured) {
+  spanvault::testing::TempDir dir;
+  std::string flows =
+      "flows:\n  - {name: order, key: order_id, steps: [{name: a, service: shop-api}]}\n";
+  std::string errors =
+      "sampling:\n  policies:\n    - {name: errors, type: status_code, status_code: "
+      "{status_codes: [ERROR]}}\n";
+  auto load = [&](const std::string& yaml) {
+    std::string path = dir.path() + "/c.yaml";
+    std::ofstream(path) << yaml;
+    return Parse({"--config", path});
+  };
+  auto with_default = load(flows + errors);
+  SV_ASSERT_OK(with_default);
+  ASSERT_EQ(with_default->sampling.policies.size(), 2u);
+  EXPECT_EQ(with_default->sampling.policies[1].name, "flow_status");
+  EXPECT_EQ(with_default->sampling.policies[1].type, sampling::PolicyType::kFlowStatus);
+  EXPECT_EQ(with_default->sampling.policies[1].flow_status.statuses,
+            (std::vector<std::string>{"stuck", "failed"}));
+  auto sampling_off = load(flows);  // every trace is kept: nothing to add
+  SV_ASSERT_OK(sampling_off);
+  EXPECT_TRUE(sampling_off->sampling.policies.empty());
+  auto own = load(flows + errors +
+                  "    - {name: failed-orders, type: flow_status, flow_status: {statuses: "
+                  "[failed]}}\n");
+  SV_ASSERT_OK(own);
+  EXPECT_EQ(own->sampling.policies.size(), 2u);
+  EXPECT_THAT(load(errors + "    - {name: f, type: flow_status, flow_status: {}}\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("sampling.policies[1]: a flow_status policy needs the flows")));
+  EXPECT_THAT(load(flows + errors +
+                   "    - {name: f, type: flow_status, flow_status: {flows: [invoice]}}\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("sampling.policies[1].flow_status.flows: unknown flow "
+                                 "\"invoice\"")));
+  EXPECT_THAT(load(flows + errors +
+                   "    - {name: f, type: flow_status, flow_status: {statuses: [lost]}}\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("flow_status.statuses[0]: unknown journey status \"lost\"")));
+}
+
 TEST(ConfigTest, SinkIsTheStoreUnlessDiscardIsAskedFor) {
   auto c = Parse({});
   SV_ASSERT_OK(c);
