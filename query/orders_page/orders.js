@@ -79,7 +79,7 @@
     if (res.ok && body) return body;
     const msg = body && Array.isArray(body.errors) && body.errors[0] && body.errors[0].msg;
     if (res.status === 401) throw new Error('You are not signed in: reload the page to sign in.');
-    if (res.status === 403) throw new Error(`Your role may not read orders: ${msg || 'forbidden'}.`);
+    if (res.status === 403) throw new Error(`Your role may not read orders (${msg || 'forbidden'}).`);
     if (res.status === 404 && notFound) throw new Error(notFound);
     if (res.status === 503) throw new Error('The orders cannot be read right now; try again shortly.');
     throw new Error(msg ? `${msg}` : `spanvault answered HTTP ${res.status}.`);

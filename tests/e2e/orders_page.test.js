@@ -23,6 +23,7 @@ const { api, ms, hr } = otel;
 const CHROMIUM = process.env.SPANVAULT_CHROMIUM || '/usr/bin/chromium';
 const FRONT_PASSWORD = 'front-office-pass-1234';
 const MES_PASSWORD = 'mes-only-pass-1234';
+const SENDER_PASSWORD = 'sender-only-pass-1234';
 const configDir = sv.makeTempDir('spanvault-e2e-orders-page-');
 let server;
 let browser;
@@ -125,6 +126,8 @@ before(async () => {
   await ctl(['users', 'add', 'front1', '--role', 'front-office', '--password-stdin'], `${FRONT_PASSWORD}\n`);
   await ctl(['roles', 'create', 'mes-only', '--services', 'mes-*', '--redact', 'order_id', '--allow', 'traces:read']);
   await ctl(['users', 'add', 'mes1', '--role', 'mes-only', '--password-stdin'], `${MES_PASSWORD}\n`);
+  await ctl(['roles', 'create', 'sender', '--services', '*', '--allow', 'ingest']);
+  await ctl(['users', 'add', 'sender1', '--role', 'sender', '--password-stdin'], `${SENDER_PASSWORD}\n`);
   assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (set SPANVAULT_CHROMIUM)`);
   const { chromium } = require('playwright-core');
   browser = await chromium.launch({
@@ -192,11 +195,15 @@ test('the binary serves the page behind the API\'s sign-in, with a strict CSP', 
 });
 
 test('a lost order is stuck after crm-api\'s publish, and its link opens the trace in the Jaeger UI', async () => {
-  // The page shows what the API answers: wait until the order is stuck and its trace kept.
+  // The page shows what the API answers: wait until the order is stuck, its trace kept, and
+  // the lists (read from the store, flushed every 5 s) hold the lost and the failed order.
+  const listed = async (status, key) =>
+    (await getJson(`${server.queryUrl}/api/orders?flow=order&status=${status}`)).data.some((j) => j.key === key);
   await waitFor(async () => {
     const { data } = await getJson(`${server.queryUrl}/api/orders/o-lost?flow=order`);
-    return data.verdict.status === 'stuck' && data.traces[0].kept;
-  }, { timeoutMs: 30000, what: 'o-lost stuck with its trace kept' });
+    return data.verdict.status === 'stuck' && data.traces[0].kept &&
+        await listed('stuck', 'o-lost') && await listed('failed', 'o-failed');
+  }, { timeoutMs: 30000, what: 'o-lost stuck with its trace kept, and both lists filled' });
   const page = await newPage('lost');
   await page.goto(`${server.queryOrigin}/orders?flow=order&key=o-lost`);
   await page.locator('#verdict[data-status="stuck"]').waitFor({ timeout: 30000 });
@@ -290,5 +297,16 @@ test('redaction: a scoped role sees hidden steps without details; a redacted key
   assert.deepEqual(await listKeys(mes, 'failed'), []);
   assert.doesNotMatch(await mes.locator('body').innerText(), /unknown sku|o-lost/);
   await mes.context().close();
+  assert.deepEqual(cspViolations, []);
+});
+
+test('a role without traces:read is told so, and sees no order', async () => {
+  const page = await newPage('sender', { username: 'sender1', password: SENDER_PASSWORD });
+  await page.goto(`${server.queryOrigin}/orders?flow=order&key=o-lost`);
+  await page.locator('#message', { hasText: 'Your role may not read orders' }).waitFor({ timeout: 30000 });
+  assert.match(await page.locator('#message').innerText(), /lack traces:read/);
+  assert.equal(await page.locator('#journey').isHidden(), true);
+  assert.equal(await page.locator('#stuck tbody tr[data-key]').count(), 0);
+  await page.context().close();
   assert.deepEqual(cspViolations, []);
 });
