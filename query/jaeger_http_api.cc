@@ -10,6 +10,7 @@
 #include "common/wire_status.h"
 #include "query/jaeger_json.h"
 #include "query/orders_http.h"
+#include "query/orders_page.h"
 #include "query/query_params.h"
 #include "query/spm_http.h"
 
@@ -305,6 +306,7 @@ HttpResponse RouteClassic(QueryService& q, const ApiCall& call, std::string_view
   if (rest == "operations") return ClassicOperations(q, call);
   if (rest == "traces") return ClassicSearchTraces(q, call);
   if (rest.starts_with("traces/")) return ClassicTraceById(q, call, rest.substr(7));
+  if (rest == "flows") return FlowsResponse(q, call.caller, call.params, call.pretty);
   if (rest == "orders") return OrdersListResponse(q, call.caller, call.params, call.pretty);
   if (rest.starts_with("orders/")) {
     return OrderResponse(q, call.caller, PercentDecode(rest.substr(7), false), call.params,
@@ -366,6 +368,7 @@ void JaegerHttpApi::Handle(HttpRequest request, HttpRespond respond) {
   absl::StatusOr<Principal> caller =
       caller_of_ ? caller_of_(request) : Principal::Anonymous(request.remote_address);
   if (!caller.ok()) return std::move(respond)(AuthError(request, caller.status()));
+  if (IsOrdersPagePath(request.path)) return std::move(respond)(OrdersPageResponse(request));
   if (!request.path.starts_with("/api/")) {
     if (ui_ != nullptr) return ui_->Handle(std::move(request), std::move(respond));
     std::move(respond)(HttpResponse::Text(

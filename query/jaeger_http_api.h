@@ -14,7 +14,8 @@ namespace spanvault {
 //   GET /api/services, /api/services/{service}/operations, /api/operations,
 //   /api/traces (search or traceID=...), /api/traces/{id}, /api/dependencies,
 //   /api/metrics/{latencies,calls,errors,minstep} (query/spm_http.h)
-//   /api/orders/{key}, /api/orders (order journeys: query/orders_http.h, docs/orders.md)
+//   /api/orders/{key}, /api/orders, /api/flows (order journeys: query/orders_http.h,
+//   docs/orders.md) and the orders page at /orders (query/orders_page.h)
 //   GET /api/v3/services, /api/v3/operations, /api/v3/traces/{id}, /api/v3/traces,
 //   /api/v3/trace-summaries
 // Classic errors use the {"data":null,...,"errors":[{"code","msg"}]} envelope, v3 errors

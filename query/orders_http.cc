@@ -210,4 +210,13 @@ HttpResponse OrdersListResponse(QueryService& queries, const Principal& caller,
       200, Dump(Envelope(std::move(data), static_cast<int>(views->size())), pretty));
 }
 
+HttpResponse FlowsResponse(QueryService& queries, const Principal& caller,
+                           const QueryParams& params, bool pretty) {
+  if (absl::Status s = OnlyParams(params, {"prettyPrint"}); !s.ok()) return Error(s);
+  auto names = queries.ListFlows(caller);
+  if (!names.ok()) return Error(names.status());
+  int total = static_cast<int>(names->size());
+  return HttpResponse::Json(200, Dump(Envelope(*std::move(names), total), pretty));
+}
+
 }  // namespace spanvault

@@ -3,6 +3,7 @@
 // The order journey routes of the query HTTP API (docs/orders.md):
 //   GET /api/orders/{key}?flow=F
 //   GET /api/orders?flow=F[&status=stuck|failed|in_progress|completed][&since=1h][&limit=N]
+//   GET /api/flows
 
 #include <string_view>
 
@@ -27,5 +28,10 @@ HttpResponse OrderResponse(QueryService& queries, const Principal& caller, const
 // (0, 192h], a `limit` that is not an integer in [1, 1000].
 HttpResponse OrdersListResponse(QueryService& queries, const Principal& caller,
                                 const QueryParams& params, bool pretty);
+
+// /api/flows: the classic envelope with data = the configured flow names (the orders page's
+// flow selector). 403 without traces:read, 400 for any parameter but prettyPrint.
+HttpResponse FlowsResponse(QueryService& queries, const Principal& caller,
+                           const QueryParams& params, bool pretty);
 
 }  // namespace spanvault

@@ -274,6 +274,14 @@ std::string FilterJson(const std::string& flow, const journeys::JourneyFilter& f
 
 }  // namespace
 
+absl::StatusOr<std::vector<std::string>> QueryService::ListFlows(const Principal& caller) const {
+  if (absl::Status s = CheckCanRead(caller); !s.ok()) return s;
+  std::vector<std::string> names;
+  if (journeys_ == nullptr) return names;
+  for (const journeys::Flow& f : journeys_->flows()) names.push_back(f.name);
+  return names;
+}
+
 absl::StatusOr<const journeys::Flow*> QueryService::FindFlowDefinition(
     const std::string& flow) const {
   if (journeys_ == nullptr || journeys_->flows().empty()) {

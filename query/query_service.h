@@ -115,6 +115,10 @@ class QueryService {
                                                         const std::string& flow,
                                                         const journeys::JourneyFilter& filter);
 
+  // The names of the configured flows, in configuration order (empty when none is). Needs
+  // traces:read (kPermissionDenied) but is not audited: it is configuration, not data.
+  absl::StatusOr<std::vector<std::string>> ListFlows(const Principal& caller) const;
+
   // The definition of `flow` (configuration, not data: no check, no audit). kInvalidArgument
   // for an unknown flow. The pointer lives as long as the service.
   absl::StatusOr<const journeys::Flow*> FindFlowDefinition(const std::string& flow) const;

@@ -188,5 +188,22 @@ TEST_F(JourneyQueryTest, ListRouteFiltersAndRefusesBadParameters) {
   EXPECT_EQ(status_of({{"flow", "invoice"}}).status, 400);
 }
 
+TEST_F(JourneyQueryTest, FlowsRouteListsTheConfiguredFlowsToReaders) {
+  HttpResponse r = FlowsResponse(queries_, Principal::Anonymous("127.0.0.1"), {}, false);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["data"], json::array({"order"}));
+  EXPECT_EQ(Body(r)["total"], 1);
+  Principal no_read;
+  no_read.subject = "writer";
+  no_read.access = AccessPolicy::FromRoles({Role{"w", "", {}, {"*"}, {}}});
+  EXPECT_EQ(FlowsResponse(queries_, no_read, {}, false).status, 403);
+  EXPECT_EQ(FlowsResponse(queries_, Principal::Anonymous("x"), {{"flow", "order"}}, false).status,
+            400);
+  QueryService without{QueryServiceOptions{}, *store_};
+  HttpResponse none = FlowsResponse(without, Principal::Anonymous("x"), {}, false);
+  ASSERT_EQ(none.status, 200);
+  EXPECT_EQ(Body(none)["data"], json::array());
+}
+
 }  // namespace
 }  // namespace spanvault
