@@ -8,6 +8,7 @@
 //   roles list|show|create|update|delete
 //   tokens create|list|revoke
 //   audit list|verify|export
+//   orders show|list              order journeys (traces:read, not an admin action)
 //   login, status
 //
 // Credentials (README "spanvaultctl"): --token or $SPANVAULT_TOKEN; or --user (or
@@ -29,6 +30,7 @@
 #include "cli/command.h"
 #include "cli/credentials.h"
 #include "cli/key_commands.h"
+#include "cli/order_commands.h"
 #include "cli/output.h"
 #include "cli/role_commands.h"
 #include "cli/sampling_commands.h"
@@ -81,6 +83,7 @@ int Run(int argc, char** argv) {
   AddRoleCommands(app, context);
   AddTokenCommands(app, context);
   AddAuditCommands(app, context);
+  AddOrderCommands(app, context);
   CLI11_PARSE(app, argc, argv);
 
   context.json = output == "json";

@@ -13,10 +13,6 @@
 
 namespace spanvault {
 
-// Most journeys one list answers, and the widest `since` it accepts.
-inline constexpr int kMaxOrdersLimit = 1000;
-inline constexpr absl::Duration kMaxOrdersSince = absl::Hours(24 * 8);
-
 // /api/orders/{key} (`key` percent-decoded): the classic envelope with data = the journey.
 // 400 naming the parameter (flow missing or unknown, malformed key, unknown parameter), 404 for
 // an unknown key.

@@ -9,22 +9,29 @@
 
 namespace spanvault {
 
-grpc::Status AdminAuth::Run(grpc::ServerContext& context, AdminCall call, const Body& body) {
+absl::StatusOr<Principal> AdminAuth::Authenticate(grpc::ServerContext& context,
+                                                  std::string_view method) {
   const absl::Time start = absl::Now();
+  const std::string api = absl::StrCat("admin_grpc ", std::string(method));
   if (admit_ && !admit_(context.peer())) {  // refused and audited by admit_
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        "your address is not in this listener's allowed_cidrs");
+    return absl::PermissionDeniedError("your address is not in this listener's allowed_cidrs");
   }
   const AuthRequest request = GrpcAuthRequest(context);
   absl::StatusOr<Principal> caller = authenticator_.Authenticate(request);
   if (!caller.ok()) {
-    AuditRecord record = LoginFailureRecord(
-        request, absl::StrCat("admin_grpc ", std::string(call.method)), caller.status());
+    AuditRecord record = LoginFailureRecord(request, api, caller.status());
     record.latency = absl::Now() - start;
     absl::Status written = audit_.AppendRefusal(std::move(record));
-    return ToGrpcStatus(written.ok() ? caller.status() : written);
+    return written.ok() ? caller.status() : written;
   }
-  caller->api = absl::StrCat("admin_grpc ", std::string(call.method));
+  caller->api = api;
+  return caller;
+}
+
+grpc::Status AdminAuth::Run(grpc::ServerContext& context, AdminCall call, const Body& body) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Principal> caller = Authenticate(context, call.method);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (call.action.has_value() && !caller->access->Allows(*call.action)) {
     absl::Status denied =
         absl::PermissionDeniedError(PermissionDeniedMessage(*caller, *call.action));

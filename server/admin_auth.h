@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "auth/access_policy.h"
 #include "auth/audit_log.h"
 #include "auth/authenticator.h"
@@ -44,6 +45,11 @@ class AdminAuth {
   // throttled, PERMISSION_DENIED without the action, UNAVAILABLE when the audit log cannot be
   // written; else the status of `body`.
   grpc::Status Run(grpc::ServerContext& context, AdminCall call, const Body& body);
+
+  // Only authenticates, for an RPC whose authorization and audit record belong to another
+  // component (the order journeys: QueryService). Refuses and audits as Run does before the
+  // action check; the Principal's api is "admin_grpc <method>".
+  absl::StatusOr<Principal> Authenticate(grpc::ServerContext& context, std::string_view method);
 
  private:
   absl::Status Audit(const AdminCall& call, const Principal& caller, const absl::Status& result,

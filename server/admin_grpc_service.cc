@@ -7,7 +7,7 @@ namespace spanvault {
 
 AdminGrpcServer::AdminGrpcServer(std::string address, sampling::RuleSet& rules,
                                  EncryptionKeyAdmin* keys, Authenticator& authenticator,
-                                 AuditLog& audit, IdentityStore& identities,
+                                 AuditLog& audit, IdentityStore& identities, QueryService& queries,
                                  std::function<bool(const std::string& peer)> admit)
     : address_(std::move(address)),
       service_(std::make_unique<AdminService>(AdminServiceDeps{
@@ -16,6 +16,7 @@ AdminGrpcServer::AdminGrpcServer(std::string address, sampling::RuleSet& rules,
           .authenticator = authenticator,
           .audit = audit,
           .identities = identities,
+          .queries = queries,
           .admit = std::move(admit),
       })) {}
 

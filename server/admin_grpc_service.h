@@ -18,16 +18,19 @@ namespace spanvault {
 class AuditLog;
 class Authenticator;
 class IdentityStore;
+class QueryService;
 
 // Serves the admin API on its own listener (localhost by default). Every call is authenticated
 // (the "authorization" metadata, as on the query API), authorized against the admin action it
-// needs and written to the audit log (server/admin_auth.h). Thread-safe.
+// needs and written to the audit log (server/admin_auth.h); the order journey calls are
+// authorized and audited by `queries` like any query. Thread-safe.
 class AdminGrpcServer {
  public:
   // Every reference and pointer must outlive the server. `keys` is null when the store is not
   // encrypted. --insecure-no-auth does not apply here: admin calls always authenticate.
   AdminGrpcServer(std::string address, sampling::RuleSet& rules, EncryptionKeyAdmin* keys,
                   Authenticator& authenticator, AuditLog& audit, IdentityStore& identities,
+                  QueryService& queries,
                   std::function<bool(const std::string& peer)> admit = nullptr);
   ~AdminGrpcServer();
 

@@ -2,14 +2,16 @@
 
 // AdminService: the implementation of spanvault.admin.v1.Admin behind AdminGrpcServer. Its RPCs
 // live in one file per group (admin_sampling_rpcs.cc, admin_key_rpcs.cc, admin_user_rpcs.cc,
-// admin_role_rpcs.cc, admin_token_rpcs.cc, admin_audit_rpcs.cc); every one of them runs through
-// AdminAuth.
+// admin_role_rpcs.cc, admin_token_rpcs.cc, admin_audit_rpcs.cc, admin_order_rpcs.cc); every one
+// of them runs through AdminAuth, except that the order RPCs only authenticate there and leave
+// authorization and audit to QueryService, as every query does.
 
 #include <functional>
 
 #include "absl/time/time.h"
 #include "auth/audit_log.h"
 #include "auth/identity_store.h"
+#include "query/query_service.h"
 #include "sampling/rule_set.h"
 #include "server/admin_auth.h"
 #include "spanvault/admin/v1/admin.grpc.pb.h"
@@ -27,6 +29,7 @@ struct AdminServiceDeps {
   Authenticator& authenticator;
   AuditLog& audit;
   IdentityStore& identities;
+  QueryService& queries;  // the order journeys (GetOrder, ListOrders)
   // Whether calls from this peer are served (allowed_cidrs); null: every peer.
   std::function<bool(const std::string& peer)> admit;
 };
@@ -99,6 +102,12 @@ class AdminService final : public adminpb::Admin::Service {
                            adminpb::VerifyAuditResponse* response) override;
   grpc::Status ExportAudit(grpc::ServerContext* context, const adminpb::ExportAuditRequest* request,
                            grpc::ServerWriter<adminpb::AuditEntry>* writer) override;
+
+  // admin_order_rpcs.cc
+  grpc::Status GetOrder(grpc::ServerContext* context, const adminpb::GetOrderRequest* request,
+                        adminpb::GetOrderResponse* response) override;
+  grpc::Status ListOrders(grpc::ServerContext* context, const adminpb::ListOrdersRequest* request,
+                          adminpb::ListOrdersResponse* response) override;
 
  private:
   const AdminServiceDeps deps_;

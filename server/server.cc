@@ -442,9 +442,9 @@ absl::Status Server::StartAdminGrpc() {
   if (!credentials.ok()) return credentials.status();
   auto admit = AdmitFor("admin_grpc");
   if (!admit.ok()) return admit.status();
-  admin_grpc_ =
-      std::make_unique<AdminGrpcServer>(config_.admin_grpc_addr, *rules_, store_->key_admin(),
-                                        *authenticator_, *audit_, *identities_, *std::move(admit));
+  admin_grpc_ = std::make_unique<AdminGrpcServer>(config_.admin_grpc_addr, *rules_,
+                                                  store_->key_admin(), *authenticator_, *audit_,
+                                                  *identities_, *query_service_, *std::move(admit));
   absl::Status s = admin_grpc_->Start(*credentials);
   if (!s.ok()) return s;
   bound_["admin_grpc"] = admin_grpc_->bound_address();

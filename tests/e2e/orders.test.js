@@ -6,7 +6,8 @@
 // polling, never by sleeping), and one split across two traces joined only by a span link (the
 // consumer trace carries no order_id and arrives first). Tail sampling keeps only error traces,
 // so the journey says which traces were kept. Both endpoints, their 400s and 404, the /metrics
-// counters, and a role whose scope hides the MES steps.
+// counters, and a role whose scope hides the MES steps. spanvaultctl orders show|list (the admin
+// gRPC API) answers the same JSON with the same access checks and audit records.
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -21,6 +22,10 @@ const sv = require('./lib/sampling');
 const { api, ms, hr } = otel;
 const FRONT_PASSWORD = 'front-office-pass-1234';
 const MES_PASSWORD = 'mes-only-pass-1234';
+const NO_TRACES_PASSWORD = 'no-traces-pass-1234';
+const asFront = { SPANVAULT_USER: 'front1', SPANVAULT_PASSWORD: FRONT_PASSWORD };
+const asMes = { SPANVAULT_USER: 'mes1', SPANVAULT_PASSWORD: MES_PASSWORD };
+const asNoTraces = { SPANVAULT_USER: 'um1', SPANVAULT_PASSWORD: NO_TRACES_PASSWORD };
 const configDir = sv.makeTempDir('spanvault-e2e-orders-');
 let server;
 const traceOf = {};  // order -> [trace ids]
@@ -81,17 +86,17 @@ function buildOrder(orderId, fate, providers, at) {
   return traces;
 }
 
-function ctl(args, input) {
+function ctl(args, input, env = {}) {
   return new Promise((resolve) => {
     const child = execFile(ctlPath(), ['--server', server.adminGrpcAddress, ...args],
-                           { timeout: 30000, env: server.ctlEnv() },
+                           { timeout: 30000, env: server.ctlEnv(env) },
                            (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr }));
     child.stdin.end(input || '');
   });
 }
 
-async function ok(args, input) {
-  const res = await ctl(args, input);
+async function ok(args, input, env) {
+  const res = await ctl(args, input, env);
   assert.equal(res.code, 0, `spanvaultctl ${args.join(' ')}: ${res.stderr}`);
   return res;
 }
@@ -132,6 +137,8 @@ before(async () => {
   await ok(['users', 'add', 'front1', '--role', 'front-office', '--password-stdin'], `${FRONT_PASSWORD}\n`);
   await ok(['roles', 'create', 'mes-only', '--services', 'mes-*', '--redact', 'order_id', '--allow', 'traces:read']);
   await ok(['users', 'add', 'mes1', '--role', 'mes-only', '--password-stdin'], `${MES_PASSWORD}\n`);
+  await ok(['roles', 'create', 'user-manager', '--allow', 'admin:users']);
+  await ok(['users', 'add', 'um1', '--role', 'user-manager', '--password-stdin'], `${NO_TRACES_PASSWORD}\n`);
 });
 
 after(async () => {
@@ -273,6 +280,111 @@ test('/metrics counts orders started, completed, failed and stuck, and step gaps
   assert.equal(sv.metricSum(samples, 'spanvault_journeys_stuck_total', { flow: 'order' }), 1);
   assert.equal(sv.metricSum(samples, 'spanvault_journeys_step_gap_seconds_count',
                             { flow: 'order', from: 'published', to: 'consumed' }), 3);
+});
+
+// spanvaultctl orders: the admin gRPC API answers the same JSON as GET /api/orders, through the
+// same access checks and audit.
+const showJson = async (key, env) => JSON.parse((await ok(['-o', 'json', 'orders', 'show', key], '', env)).stdout);
+const listJson = async (args, env) => JSON.parse((await ok(['-o', 'json', 'orders', 'list', ...args], '', env)).stdout);
+// A stuck verdict's wait grows while the test runs: everything else must be equal.
+const withoutWait = (j) => ({ ...j, verdict: { ...j.verdict, waitingMs: 0, message: '' } });
+
+test('spanvaultctl orders show: the stuck order as a table, -o json as the HTTP API answers', async () => {
+  await waitFor(async () => (await showJson('o-lost')).verdict.status === 'stuck',
+                { timeoutMs: 20000, what: 'o-lost stuck through spanvaultctl' });
+  const table = (await ok(['orders', 'show', 'o-lost'])).stdout;
+  assert.match(table, /^o-lost: stuck at consumed: published to orders \S+ ago and not consumed: lost or waiting in the queue$/m);
+  assert.match(table, /^STEP\s+REACHED\s+SERVICE\s+OPERATION\s+START\s+DURATION\s+GAP\s+STATUS\s+TRACE ID$/m);
+  const [trace] = traceOf['o-lost'];
+  assert.match(table, new RegExp(`^placed\\s+yes\\s+shop-api\\s+POST /orders\\s+\\S+Z\\s+8ms\\s+-\\s+ok\\s+${trace}$`, 'm'));
+  assert.match(table, /^published\s+yes\s+crm-api\s+orders publish\s+\S+\s+1ms\s+2ms\s+ok\s+/m);
+  assert.match(table, /^consumed\s+no\s+-/m);
+  assert.match(table, new RegExp(`^${trace}\\s+(yes|no)\\s+(yes|no)$`, 'm'));
+
+  const cli = await showJson('o-lost');
+  const http = (await getJson(order(server.queryUrl, 'o-lost'))).data;
+  assert.deepEqual(withoutWait(cli), withoutWait(http));
+  assert.match(cli.verdict.message, /lost or waiting in the queue/);
+  // Settled journeys are equal to the byte (kept/pending polled: the sampler decides meanwhile).
+  for (const key of ['o-completed', 'o-failed', 'o-linked']) {
+    await waitFor(async () => {
+      const [c, h] = [await showJson(key), (await getJson(order(server.queryUrl, key))).data];
+      return JSON.stringify(c) === JSON.stringify(h);
+    }, { timeoutMs: 20000, what: `spanvaultctl -o json = HTTP data for ${key}` });
+  }
+});
+
+test('spanvaultctl orders list: by status and since, as a table or the HTTP list', async () => {
+  const stuck = (await ok(['orders', 'list', '--status', 'stuck', '--since', '1h'])).stdout;
+  assert.match(stuck, /^KEY\s+STATUS\s+STEP\s+LAST STEP\s+UPDATED\s+MESSAGE$/m);
+  assert.match(stuck, /^o-lost\s+stuck\s+consumed\s+published\s+\S+Z\s+published to orders .*lost or waiting in the queue$/m);
+  assert.doesNotMatch(stuck, /o-completed/);
+  const failed = (await ok(['orders', 'list', '--status', 'failed'])).stdout;
+  assert.match(failed, /^o-failed\s+failed\s+consumed\s+confirmed\s+\S+Z\s+processing error: unknown sku$/m);
+  assert.doesNotMatch(failed, /o-lost/);
+  assert.deepEqual(await listJson(['--status', 'failed', '--since', '1h']),
+                   (await getJson(list(server.queryUrl, { status: 'failed', since: '1h' }))).data);
+  assert.deepEqual((await listJson([])).map((o) => o.key).sort(), await listKeys(server.queryUrl, {}));
+  assert.equal((await listJson(['--limit', '1'])).length, 1);
+});
+
+test('spanvaultctl orders: a scoped role sees what the HTTP API shows it, no traces:read nothing', async () => {
+  const front = `http://front1:${FRONT_PASSWORD}@${server.ports.query_http}`;
+  for (const key of ['o-completed', 'o-failed', 'o-linked']) {
+    assert.deepEqual(await showJson(key, asFront), (await getJson(order(front, key))).data, key);
+  }
+  const table = (await ok(['orders', 'show', 'o-completed'], '', asFront)).stdout;
+  assert.match(table, /^created\s+yes\s+crm-api/m);
+  assert.match(table, /^consumed\s+hidden \(outside your scope\)\s+-/m);
+  assert.doesNotMatch(table, /mes-api/);
+  assert.doesNotMatch((await ok(['orders', 'show', 'o-failed'], '', asFront)).stdout, /unknown sku/);
+  assert.deepEqual(await listJson(['--status', 'failed'], asFront),
+                   (await getJson(list(front, { status: 'failed' }))).data);
+  // order_id redacted for the MES role: no journey to look up, none listed.
+  const mes = await ctl(['orders', 'show', 'o-completed'], '', asMes);
+  assert.equal(mes.code, 1);
+  assert.match(mes.stderr, /^spanvaultctl: no journey with this key$/m);
+  assert.deepEqual(await listJson([], asMes), []);
+  for (const args of [['orders', 'show', 'o-completed'], ['orders', 'list']]) {
+    const denied = await ctl(args, '', asNoTraces);
+    assert.equal(denied.code, 1, args.join(' '));
+    assert.match(denied.stderr, /^spanvaultctl: .*lack traces:read/m);
+  }
+});
+
+test('spanvaultctl orders: bad input and an unknown key exit 1 with a message naming it', async () => {
+  const cases = [
+    [['orders', 'show', 'o-completed', '--flow', 'invoice'], /unknown flow "invoice" \(configured: order\)/],
+    [['orders', 'show', 'bad\u0001key'], /malformed key/],
+    [['orders', 'show', 'o-never-seen'], /no journey with this key/],
+    [['orders', 'list', '--since', 'yesterday'], /'since': must be a duration/],
+    [['orders', 'list', '--since', '9000h'], /'since': out of range/],
+    [['orders', 'list', '--status', 'lost'], /'status': unknown status "lost"/],
+    [['orders', 'list', '--limit', '5000'], /'limit'/],
+    [['orders', 'list', '--flow', 'invoice'], /unknown flow "invoice"/],
+  ];
+  for (const [args, message] of cases) {
+    const res = await ctl(args);
+    assert.equal(res.code, 1, `${args.join(' ')}: ${res.stdout}`);
+    assert.match(res.stderr, new RegExp(`^spanvaultctl: .*${message.source}`, 'm'), args.join(' '));
+  }
+});
+
+test('spanvaultctl orders calls are audited as GetJourney and ListJourneys with traces:read', async () => {
+  const records = JSON.parse((await ok(['-o', 'json', 'audit', 'list', '--since', '1h'])).stdout);
+  const find = (principal, api, allowed = true) =>
+    records.find((r) => r.principal === principal && r.api === api && r.allowed === allowed);
+  const shown = find('admin', 'admin_grpc GetOrder (GetJourney)');
+  assert.ok(shown, `GetJourney via the admin API in ${JSON.stringify([...new Set(records.map((r) => r.api))])}`);
+  assert.equal(shown.action, 'traces:read');
+  assert.deepEqual(JSON.parse(shown.params), { flow: 'order', key: 'o-lost' });
+  const listed = find('admin', 'admin_grpc ListOrders (ListJourneys)');
+  assert.ok(listed, 'ListJourneys via the admin API');
+  assert.equal(listed.action, 'traces:read');
+  assert.ok(find('front1', 'admin_grpc GetOrder (GetJourney)'), 'the scoped user\'s call');
+  const denied = find('um1', 'admin_grpc GetOrder (GetJourney)', false);
+  assert.ok(denied, 'the refused call of a user without traces:read');
+  assert.match(denied.detail, /lack traces:read/);
 });
 
 test('journeys survive a graceful restart', async () => {
