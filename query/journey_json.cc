@@ -14,18 +14,6 @@ namespace {
 using json = nlohmann::json;
 using journeys::JourneyStatus;
 
-absl::Status BadParam(const std::string& name, const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrCat("parameter '", name, "': ", message));
-}
-
-// The value of `name`, or nullopt.
-std::optional<std::string> Param(const QueryParams& params, std::string_view name) {
-  for (const auto& [k, v] : params) {
-    if (k == name) return v;
-  }
-  return std::nullopt;
-}
-
 std::string Time(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
 }
@@ -165,6 +153,17 @@ absl::StatusOr<json> OrdersListData(QueryService& queries, const Principal& call
   json data = json::array();
   for (const JourneyView& view : *views) data.push_back(SummaryJson(**definition, view));
   return data;
+}
+
+absl::Status BadParam(const std::string& name, const std::string& message) {
+  return absl::InvalidArgumentError(absl::StrCat("parameter '", name, "': ", message));
+}
+
+std::optional<std::string> Param(const QueryParams& params, std::string_view name) {
+  for (const auto& [k, v] : params) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
 }
 
 std::string DumpJson(const json& body, bool pretty) {

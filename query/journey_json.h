@@ -4,7 +4,9 @@
 // GET /api/orders[/{key}] (query/orders_http.h) and the admin API's GetOrder / ListOrders
 // (spanvaultctl orders) answer, so the two can never drift apart.
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -35,6 +37,12 @@ absl::StatusOr<nlohmann::json> OrderData(QueryService& queries, const Principal&
 absl::StatusOr<nlohmann::json> OrdersListData(QueryService& queries, const Principal& caller,
                                               const std::string& flow, const QueryParams& filter,
                                               absl::Time now);
+
+// kInvalidArgument "parameter 'NAME': MESSAGE".
+absl::Status BadParam(const std::string& name, const std::string& message);
+
+// The value of parameter `name`, or nullopt.
+std::optional<std::string> Param(const QueryParams& params, std::string_view name);
 
 // `body` as JSON text; invalid UTF-8 in span data is replaced rather than refused, so a
 // journey always serializes (and fits a proto string).

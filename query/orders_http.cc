@@ -30,18 +30,6 @@ HttpResponse Error(const absl::Status& status) {
   return HttpResponse::Json(http, DumpJson(body, false));
 }
 
-absl::Status BadParam(const std::string& name, const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrCat("parameter '", name, "': ", message));
-}
-
-// The value of `name`, or nullopt.
-std::optional<std::string> Param(const QueryParams& params, std::string_view name) {
-  for (const auto& [k, v] : params) {
-    if (k == name) return v;
-  }
-  return std::nullopt;
-}
-
 absl::Status OnlyParams(const QueryParams& params, const std::set<std::string_view>& allowed) {
   for (const auto& [k, v] : params) {
     if (!allowed.contains(k)) {
@@ -88,7 +76,7 @@ HttpResponse FlowsResponse(QueryService& queries, const Principal& caller,
   auto names = queries.ListFlows(caller);
   if (!names.ok()) return Error(names.status());
   int total = static_cast<int>(names->size());
-  return HttpResponse::Json(200, Dump(Envelope(*std::move(names), total), pretty));
+  return HttpResponse::Json(200, DumpJson(Envelope(*std::move(names), total), pretty));
 }
 
 }  // namespace spanvault

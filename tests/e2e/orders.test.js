@@ -210,6 +210,23 @@ test('a lost message turns the order stuck after the publish: lost or waiting in
   assert.equal(stuck.lastStep, 'published');
 });
 
+test('flow_status (on by default with flows) keeps the trace of the stuck order; policies alone would drop it', async () => {
+  // No error in it: `errors` would drop it. Its decision waits until the consume is overdue
+  // (2 s after the publish), then the stuck order's trace is kept.
+  const [trace] = traceOf['o-lost'];
+  await waitFor(async () => {
+    const { data } = await getJson(order(server.queryUrl, 'o-lost'));
+    return data.traces[0].kept === true;
+  }, { timeoutMs: 20000, what: 'the stuck order\'s trace to be kept' });
+  const decided = await sv.traceState(server, trace);
+  assert.equal(decided.state, 'decided');
+  assert.equal(decided.trace.spans.length, 3, 'POST /orders, create-order, publish');
+  assert.equal(sv.tagValue(sv.rootSpanOf(decided.trace), 'sampling.policy'), 'flow_status');
+  const kept = sv.metricSum(await sv.metricSamples(server), 'spanvault_sampling_traces_total',
+                            { decision: 'kept', policy: 'flow_status' });
+  assert.equal(kept, 1, 'flow_status kept the stuck order\'s trace only');
+});
+
 test('the list answers by status, since and limit', async () => {
   await waitFor(async () => (await listKeys(server.queryUrl, { status: 'stuck' })).includes('o-lost'),
                 { timeoutMs: 20000, what: 'o-lost in the stuck list' });
