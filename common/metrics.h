@@ -97,11 +97,16 @@ class MetricsRegistry {
                             std::vector<std::string> label_names) ABSL_LOCKS_EXCLUDED(mu_);
   // Registers a histogram family with upper bounds `bounds` (ascending; +Inf is implied).
   HistogramFamily& AddHistogram(std::string name, std::string help,
-                                std::vector<std::string> label_names,
-                                std::vector<double> bounds) ABSL_LOCKS_EXCLUDED(mu_);
+                                std::vector<std::string> label_names, std::vector<double> bounds)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Registers a gauge whose value `read` computes at scrape time (it must be thread-safe).
   void AddGauge(std::string name, std::string help, std::function<double()> read)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // One sample per series: its label values (in label_names order) and its value.
+  using GaugeSamples = std::vector<std::pair<std::vector<std::string>, double>>;
+  // Registers a labeled gauge whose series `read` computes at scrape time (thread-safe).
+  void AddGaugeFamily(std::string name, std::string help, std::vector<std::string> label_names,
+                      std::function<GaugeSamples()> read) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The whole registry in the Prometheus text format.
   std::string Render() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -110,7 +115,8 @@ class MetricsRegistry {
   struct Gauge {
     std::string name;
     std::string help;
-    std::function<double()> read;
+    std::vector<std::string> label_names;
+    std::function<GaugeSamples()> read;
   };
 
   mutable absl::Mutex mu_;

@@ -99,6 +99,17 @@ JourneyTap::JourneyTap(JourneyTapOptions options, std::vector<Flow> flows, SpanS
                      for (const auto& m : flow_metrics_) sum += m->stuck_now.load();
                      return sum;
                    });
+  metrics.AddGaugeFamily(
+      "spanvault_journeys_stuck_share",
+      "Of the journeys updated within the share window (1 h), the share stuck now, by flow "
+      "(counted every stuck_scan_interval).",
+      {"flow"}, [this] {
+        MetricsRegistry::GaugeSamples samples;
+        for (size_t f = 0; f < flows_.size(); ++f) {
+          samples.push_back({{flows_[f].name}, flow_metrics_[f]->stuck_share.load()});
+        }
+        return samples;
+      });
   metrics.AddGauge("spanvault_journeys_tracked_traces",
                    "Traces whose journey key the journey tap remembers.",
                    [this] { return tracked_traces_.load(); });

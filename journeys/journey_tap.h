@@ -36,6 +36,9 @@ struct JourneyTapOptions {
   // How often the stuck journeys are counted for the metrics (a scan of the open journeys'
   // index entries). Default: 10 s.
   absl::Duration stuck_scan_interval = absl::Seconds(10);
+  // The stuck share (spanvault_journeys_stuck_share) counts the journeys updated within this
+  // long. Default: 1 h.
+  absl::Duration share_window = absl::Hours(1);
 };
 
 // Forwards every batch to `next`; once `next` acknowledges it (OK), and before the
@@ -87,6 +90,7 @@ class JourneyTap final : public SpanSink, public JourneyReader {
     Counter& failed;
     Counter& stuck;
     std::atomic<double> stuck_now{0};
+    std::atomic<double> stuck_share{0};
   };
 
   std::vector<JourneySpan> SpansOf(const ExportRequest& request) const;

@@ -184,21 +184,38 @@ absl::StatusOr<std::vector<Journey>> JourneyTap::Candidates(
 absl::Status JourneyTap::CountStuck() {
   absl::MutexLock scan(&scan_mu_);
   absl::Time now = clock_.Now();
+  const absl::Time window_start = now - options_.share_window;
   for (size_t f = 0; f < flows_.size(); ++f) {
     std::set<std::string> stuck;
+    size_t recent = 0, recent_stuck = 0;  // updated within the share window
     absl::Status s =
         ScanStatus(store_, codec::StatusPrefix(flows_[f].name, 'o'), now - options_.retention,
                    [&](const codec::StatusEntry& entry, const std::string& value) {
                      auto deadline = codec::DecodeDeadline(value);
-                     if (deadline && now > *deadline) stuck.insert(entry.key);
+                     bool is_stuck = deadline && now > *deadline;
+                     if (is_stuck) stuck.insert(entry.key);
+                     if (entry.updated >= window_start) {
+                       ++recent;
+                       recent_stuck += is_stuck;
+                     }
                      return true;
                    });
+    for (char settled : {'c', 'f'}) {
+      if (!s.ok()) break;
+      s = ScanStatus(store_, codec::StatusPrefix(flows_[f].name, settled), window_start,
+                     [&](const codec::StatusEntry&, const std::string&) {
+                       ++recent;
+                       return true;
+                     });
+    }
     if (!s.ok()) return s;
     FlowMetrics& metrics = *flow_metrics_[f];
     for (const std::string& key : stuck) {
       if (!stuck_keys_[f].contains(key)) metrics.stuck.Increment();
     }
     metrics.stuck_now.store(static_cast<double>(stuck.size()));
+    metrics.stuck_share.store(
+        recent == 0 ? 0.0 : static_cast<double>(recent_stuck) / static_cast<double>(recent));
     stuck_keys_[f] = std::move(stuck);
   }
   return absl::OkStatus();

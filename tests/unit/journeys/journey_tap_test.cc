@@ -257,6 +257,25 @@ TEST_F(JourneyTapTest, IsStuckWhenTheNextStepMissesItsThreshold) {
   EXPECT_TRUE(Keys(*tap, JourneyStatus::kStuck).empty());
 }
 
+TEST_F(JourneyTapTest, TheStuckShareCountsTheJourneysUpdatedWithinTheWindow) {
+  auto tap = NewTap();
+  Send(*tap, {Placed(1, "o-old"), Created(1, "o-old"), Published(1, "o-old"), Consumed(1, "o-old"),
+              Confirmed(1, "o-old")});
+  clock_.Advance(absl::Hours(2));  // o-old is outside the 1 h window now
+  Send(*tap, {Placed(2, "o-stuck"), Created(2, "o-stuck"), Published(2, "o-stuck")});
+  Send(*tap, {Placed(3, "o-done"), Created(3, "o-done"), Published(3, "o-done"),
+              Consumed(3, "o-done"), Confirmed(3, "o-done")});
+  Step failed = Consumed(4, "o-failed");
+  failed.error = true;
+  Send(*tap, {Placed(4, "o-failed"), Created(4, "o-failed"), Published(4, "o-failed"), failed});
+  Send(*tap, {Placed(5, "o-open", 7200)});  // created is due 30 s after it: in progress
+  SV_ASSERT_OK(tap->Flush());
+  SV_ASSERT_OK(tap->CountStuck());
+  std::string metrics = registry_.Render();
+  EXPECT_THAT(metrics, HasSubstr("spanvault_journeys_stuck_now 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("spanvault_journeys_stuck_share{flow=\"order\"} 0.25\n"));
+}
+
 TEST_F(JourneyTapTest, ListsByStatusNewestFirstWithALimit) {
   auto tap = NewTap();
   Send(*tap,
