@@ -336,6 +336,9 @@ absl::Status JourneyTap::WriteDeltas(const Deltas& deltas) {
     if (!stored.ok()) return stored.status();
     JourneyState merged = stored->value_or(JourneyState());
     merged.Merge(delta);
+    // Spans carrying a key that reached no step (yet) make no journey: not written, not
+    // counted; what they told is forgotten (a journey starts at its first step).
+    if (merged.steps.empty()) continue;
     JourneyStatus before = *stored ? SettledStatus(flow, **stored) : JourneyStatus::kInProgress;
     JourneyStatus after = SettledStatus(flow, merged);
     std::string status_key =

@@ -82,9 +82,10 @@ absl::StatusOr<Journey> JourneyTap::GetJourney(const std::string& flow, const st
       absl::MutexLock lock(&mu_);
       if (epoch_ != epoch) continue;  // a flush moved memory into the store meanwhile
     }
-    if (!*stored && !pending) return absl::NotFoundError("no journey with this key");
     JourneyState state = stored->value_or(JourneyState());
     if (pending) state.Merge(*pending);
+    // A key that reached no step (another system's id under the same attribute) is no journey.
+    if (state.steps.empty()) return absl::NotFoundError("no journey with this key");
     Verdict verdict = Evaluate(flows_[*f], state, clock_.Now());
     return Journey{flow, key, std::move(state), std::move(verdict)};
   }
@@ -142,6 +143,7 @@ absl::StatusOr<std::vector<Journey>> JourneyTap::Candidates(
                  const JourneyState* delta) {
     JourneyState state = stored.value_or(JourneyState());
     if (delta != nullptr) state.Merge(*delta);
+    if (state.steps.empty()) return;  // not an instance of the flow (yet)
     Journey j{flow.name, key, std::move(state), {}};
     j.verdict = Evaluate(flow, j.state, now);
     if (Matches(j, filter)) out.push_back(std::move(j));

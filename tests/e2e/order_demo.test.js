@@ -13,13 +13,12 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
 const { test, before, after } = require('./lib/harness');
 const { SpanvaultServer } = require('./lib/server');
 const { getJson, qs } = require('./lib/http');
 const { waitFor } = require('./lib/wait');
+const { runDemo, readGroundTruth } = require('./lib/demo');
 
-const DEMO = path.join(__dirname, '..', '..', 'deploy', 'demo', 'run');
 const FAULTS = ['lost', 'delayed', 'seller-5xx', 'mes-error', 'broken-propagation'];
 const SHARE = 0.12;             // of 30 orders: 3 or 4 of each fault, 10 or 11 normal ones
 const ORDERS_PER_MIN = 1200;
@@ -31,25 +30,6 @@ const groundTruthFile = path.join(tmp, 'ground-truth.jsonl');
 let server;
 let orders;      // the ground truth, one record per order
 let startedUs;   // search window
-let demoOutput = '';
-
-// Runs deploy/demo/run to its end and resolves with its exit code and output.
-function runDemo(args, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(DEMO, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`deploy/demo/run did not finish within ${timeoutMs} ms:\n${demoOutput}`));
-    }, timeoutMs);
-    child.stdout.on('data', (d) => { demoOutput += d; });
-    child.stderr.on('data', (d) => { demoOutput += d; });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
-}
 
 before(async () => {
   server = new SpanvaultServer({ name: 'order-demo', args: ['--insecure-no-auth'] });
@@ -62,8 +42,9 @@ before(async () => {
     '--seed', String(SEED), '--broken-link', '--ground-truth', groundTruthFile,
     '--ui', server.queryOrigin,
   ], 150000);  // a ceiling: it takes about 40 s (RabbitMQ's start-up is most of it)
-  assert.deepEqual(exit, { code: 0, signal: null }, `deploy/demo/run failed:\n${demoOutput}`);
-  orders = fs.readFileSync(groundTruthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null },
+                   `deploy/demo/run failed:\n${exit.output}`);
+  orders = readGroundTruth(groundTruthFile);
 });
 
 after(async () => {

@@ -23,6 +23,7 @@ using ::spanvault::testing::FakeClock;
 using ::spanvault::testing::MakeRequest;
 using ::spanvault::testing::RecordingSink;
 using ::spanvault::testing::SpanHex;
+using ::spanvault::testing::StatusIs;
 using ::spanvault::testing::TestSpan;
 using ::spanvault::testing::TraceHex;
 using ::testing::ElementsAre;
@@ -274,6 +275,21 @@ TEST_F(JourneyTapTest, TheStuckShareCountsTheJourneysUpdatedWithinTheWindow) {
   std::string metrics = registry_.Render();
   EXPECT_THAT(metrics, HasSubstr("spanvault_journeys_stuck_now 1\n"));
   EXPECT_THAT(metrics, HasSubstr("spanvault_journeys_stuck_share{flow=\"order\"} 0.25\n"));
+}
+
+TEST_F(JourneyTapTest, AKeyThatReachesNoStepIsNoJourney) {
+  auto tap = NewTap();
+  Step other{9, 1, "seller-sim", "GET /seller/orders/{id}", 2, 0, "EXT-1"};
+  Send(*tap, {other});
+  EXPECT_THAT(tap->GetJourney("order", "EXT-1").status(), StatusIs(absl::StatusCode::kNotFound));
+  SV_ASSERT_OK(tap->Flush());
+  EXPECT_THAT(tap->GetJourney("order", "EXT-1").status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_TRUE(Keys(*tap, std::nullopt).empty());
+  EXPECT_THAT(registry_.Render(), HasSubstr("spanvault_journeys_started_total{flow=\"order\"} 0"));
+  // Once a step is reached it is one.
+  Send(*tap, {Placed(10, "EXT-1")});
+  EXPECT_EQ(Get(*tap, "EXT-1").verdict.step, "created");
+  EXPECT_THAT(Keys(*tap, std::nullopt), ElementsAre("EXT-1"));
 }
 
 TEST_F(JourneyTapTest, ListsByStatusNewestFirstWithALimit) {
