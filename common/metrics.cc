@@ -87,8 +87,17 @@ HistogramFamily& MetricsRegistry::AddHistogram(std::string name, std::string hel
 }
 
 void MetricsRegistry::AddGauge(std::string name, std::string help, std::function<double()> read) {
+  AddGaugeFamily(std::move(name), std::move(help), {}, [read = std::move(read)] {
+    return GaugeSamples{{{}, read()}};
+  });
+}
+
+void MetricsRegistry::AddGaugeFamily(std::string name, std::string help,
+                                     std::vector<std::string> label_names,
+                                     std::function<GaugeSamples()> read) {
   absl::MutexLock lock(&mu_);
-  gauges_.push_back(Gauge{std::move(name), std::move(help), std::move(read)});
+  gauges_.push_back(
+      Gauge{std::move(name), std::move(help), std::move(label_names), std::move(read)});
 }
 
 std::string MetricsRegistry::Render() const {
@@ -118,7 +127,10 @@ std::string MetricsRegistry::Render() const {
   }
   for (const auto& gauge : gauges_) {
     AppendHeader(&out, gauge.name, gauge.help, "gauge");
-    absl::StrAppend(&out, gauge.name, " ", FormatValue(gauge.read()), "\n");
+    for (const auto& [labels, value] : gauge.read()) {
+      absl::StrAppend(&out, gauge.name, Labels(gauge.label_names, labels), " ", FormatValue(value),
+                      "\n");
+    }
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -88,6 +89,9 @@ class MetricFamily {
 using CounterFamily = MetricFamily<Counter>;
 using HistogramFamily = MetricFamily<Histogram>;
 
+// The series of a computed gauge family: label values (one per label name) and the value.
+using GaugeSamples = std::vector<std::pair<std::vector<std::string>, double>>;
+
 // Owns every metric of the process and renders them. Thread-safe.
 class MetricsRegistry {
  public:
@@ -97,11 +101,16 @@ class MetricsRegistry {
                             std::vector<std::string> label_names) ABSL_LOCKS_EXCLUDED(mu_);
   // Registers a histogram family with upper bounds `bounds` (ascending; +Inf is implied).
   HistogramFamily& AddHistogram(std::string name, std::string help,
-                                std::vector<std::string> label_names,
-                                std::vector<double> bounds) ABSL_LOCKS_EXCLUDED(mu_);
+                                std::vector<std::string> label_names, std::vector<double> bounds)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Registers a gauge whose value `read` computes at scrape time (it must be thread-safe).
   void AddGauge(std::string name, std::string help, std::function<double()> read)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Registers a gauge family whose series `read` computes at scrape time (it must be
+  // thread-safe and must not call the registry). Each call may return different label values,
+  // so series come and go; the caller bounds how many there are.
+  void AddGaugeFamily(std::string name, std::string help, std::vector<std::string> label_names,
+                      std::function<GaugeSamples()> read) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The whole registry in the Prometheus text format.
   std::string Render() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -110,7 +119,8 @@ class MetricsRegistry {
   struct Gauge {
     std::string name;
     std::string help;
-    std::function<double()> read;
+    std::vector<std::string> label_names;
+    std::function<GaugeSamples()> read;
   };
 
   mutable absl::Mutex mu_;

@@ -31,6 +31,26 @@ TEST(MetricsTest, RendersCountersHistogramsAndGauges) {
   EXPECT_THAT(text, HasSubstr("spanvault_disk_bytes 1234\n"));
 }
 
+TEST(MetricsTest, RendersGaugeFamiliesComputedAtScrapeTime) {
+  MetricsRegistry registry;
+  int scrapes = 0;
+  registry.AddGaugeFamily("spanvault_client_error_ratio", "Errors per request.",
+                          {"service", "client"}, [&scrapes] {
+                            ++scrapes;
+                            return GaugeSamples{{{"mes", "a\"1"}, 0.25},
+                                                {{"mes", "other"}, static_cast<double>(scrapes)}};
+                          });
+
+  std::string text = registry.Render();
+  EXPECT_THAT(text, HasSubstr("# TYPE spanvault_client_error_ratio gauge\n"));
+  EXPECT_THAT(text,
+              HasSubstr("spanvault_client_error_ratio{service=\"mes\",client=\"a\\\"1\"} 0.25\n"));
+  EXPECT_THAT(text,
+              HasSubstr("spanvault_client_error_ratio{service=\"mes\",client=\"other\"} 1\n"));
+  EXPECT_THAT(registry.Render(),
+              HasSubstr("spanvault_client_error_ratio{service=\"mes\",client=\"other\"} 2\n"));
+}
+
 TEST(MetricsTest, EscapesLabelValues) {
   EXPECT_EQ(EscapeLabelValue("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
 }
