@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -88,6 +89,9 @@ class MetricFamily {
 using CounterFamily = MetricFamily<Counter>;
 using HistogramFamily = MetricFamily<Histogram>;
 
+// The series of a computed gauge family: label values (one per label name) and the value.
+using GaugeSamples = std::vector<std::pair<std::vector<std::string>, double>>;
+
 // Owns every metric of the process and renders them. Thread-safe.
 class MetricsRegistry {
  public:
@@ -102,9 +106,9 @@ class MetricsRegistry {
   // Registers a gauge whose value `read` computes at scrape time (it must be thread-safe).
   void AddGauge(std::string name, std::string help, std::function<double()> read)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // One sample per series: its label values (in label_names order) and its value.
-  using GaugeSamples = std::vector<std::pair<std::vector<std::string>, double>>;
-  // Registers a labeled gauge whose series `read` computes at scrape time (thread-safe).
+  // Registers a gauge family whose series `read` computes at scrape time (it must be
+  // thread-safe and must not call the registry). Each call may return different label values,
+  // so series come and go; the caller bounds how many there are.
   void AddGaugeFamily(std::string name, std::string help, std::vector<std::string> label_names,
                       std::function<GaugeSamples()> read) ABSL_LOCKS_EXCLUDED(mu_);
 

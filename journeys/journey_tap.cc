@@ -104,7 +104,7 @@ JourneyTap::JourneyTap(JourneyTapOptions options, std::vector<Flow> flows, SpanS
       "Of the journeys updated within the share window (1 h), the share stuck now, by flow "
       "(counted every stuck_scan_interval).",
       {"flow"}, [this] {
-        MetricsRegistry::GaugeSamples samples;
+        GaugeSamples samples;
         for (size_t f = 0; f < flows_.size(); ++f) {
           samples.push_back({{flows_[f].name}, flow_metrics_[f]->stuck_share.load()});
         }

@@ -102,6 +102,27 @@ absl::Status ValidateFlowStatus(const ServerConfig& c) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Each entry is in range, and no (service, attribute) pair is counted twice.
+absl::Status ValidateClientMetrics(const ServerConfig& c) {
+  std::set<std::pair<std::string, std::string>> seen;
+  for (size_t i = 0; i < c.client_metrics.size(); ++i) {
+    const auto& spec = c.client_metrics[i];
+    std::string path = absl::StrCat("client_metrics[", i, "]");
+    absl::Status s = spanmetrics::ValidateClientMetricsSpec(spec, path);
+    if (!s.ok()) return s;
+    if (!seen.insert({spec.service, spec.attribute}).second) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": service \"", spec.service,
+                                                     "\" with attribute \"", spec.attribute,
+                                                     "\" is already counted"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ServerConfig::Validate() const {
   if (data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
   if (max_request_bytes < 1024) {
@@ -124,6 +145,8 @@ absl::Status ServerConfig::Validate() const {
   if (!tls.ok()) return tls;
   absl::Status flow_status = ValidateFlowStatus(*this);
   if (!flow_status.ok()) return flow_status;
+  absl::Status clients = ValidateClientMetrics(*this);
+  if (!clients.ok()) return clients;
   absl::Status cidrs = CheckListenerNames("allowed_cidrs", allowed_cidrs);
   if (!cidrs.ok()) return cidrs;
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
@@ -169,6 +192,43 @@ absl::Status ReadListenerTls(const YAML::Node& node, std::map<std::string, Liste
   return absl::OkStatus();
 }
 
+absl::Status ReadClientMetricsField(const std::string& key, const YAML::Node& value,
+                                    const std::string& path, spanmetrics::ClientMetricsSpec* spec) {
+  if (key == "service") return ReadScalar(value, path, &spec->service);
+  if (key == "attribute") return ReadScalar(value, path, &spec->attribute);
+  if (key == "top") return ReadScalar(value, path, &spec->top);
+  if (key == "max_clients") return ReadScalar(value, path, &spec->max_clients);
+  if (key == "window") return ReadDuration(value, path, &spec->window);
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown config key \"", path, "\" (one of service, attribute, top, window, max_clients)"));
+}
+
+// client_metrics: [{service: S, attribute: A, top: N, window: D, max_clients: M}, ...].
+// Ranges are checked by Validate.
+absl::Status ReadClientMetrics(const YAML::Node& node,
+                               std::vector<spanmetrics::ClientMetricsSpec>* out) {
+  if (!node.IsSequence()) {
+    return absl::InvalidArgumentError("config key \"client_metrics\" must be a list");
+  }
+  out->clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    std::string where = absl::StrCat("client_metrics[", i, "]");
+    if (!node[i].IsMap()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config key \"", where, "\" must be a mapping"));
+    }
+    spanmetrics::ClientMetricsSpec spec;
+    for (const auto& field : node[i]) {
+      std::string key = field.first.as<std::string>();
+      absl::Status s =
+          ReadClientMetricsField(key, field.second, absl::StrCat(where, ".", key), &spec);
+      if (!s.ok()) return s;
+    }
+    out->push_back(std::move(spec));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerConfig* c) {
   std::map<std::string, std::string*> strings = {
       {"data_dir", &c->data_dir},
@@ -202,6 +262,7 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (key == "auth") return ParseAuthConfig(value, &c->auth);
   if (key == "allowed_cidrs") return ReadScalar(value, key, &c->allowed_cidrs);
   if (key == "tls_reload_interval") return ReadDuration(value, key, &c->tls_reload_interval);
+  if (key == "client_metrics") return ReadClientMetrics(value, &c->client_metrics);
   if (key == "flows") {
     auto flows = journeys::ParseFlows(value);
     if (!flows.ok()) return flows.status();

@@ -14,6 +14,7 @@
 #include "journeys/flow.h"
 #include "sampling/sampling_config.h"
 #include "server/auth_config.h"
+#include "spanmetrics/client_metrics.h"
 
 namespace spanvault {
 
@@ -100,6 +101,10 @@ struct ServerConfig {
   // Business flows (the `flows` section; journeys/flow_config.h): the order journeys the
   // journey tap follows and /api/orders answers. Default: none.
   std::vector<journeys::Flow> flows;
+
+  // Per-client request rate and error ratio gauges on /metrics (the `client_metrics` section;
+  // docs/client_metrics.md). Default: none.
+  std::vector<spanmetrics::ClientMetricsSpec> client_metrics;
 
   // Checks every field; the message names the bad one.
   absl::Status Validate() const;

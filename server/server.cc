@@ -34,6 +34,7 @@
 #include "server/ports_file.h"
 #include "server/query_grpc_server.h"
 #include "server/remote_storage_server.h"
+#include "spanmetrics/client_metrics.h"
 #include "spanmetrics/span_metrics_tap.h"
 #include "spdlog/spdlog.h"
 #include "storage/crypto/key_file.h"
@@ -380,6 +381,13 @@ absl::Status Server::StartReceivers() {
         metrics_);
     span_metrics_->Start();
     sink = span_metrics_.get();
+    if (!config_.client_metrics.empty()) {
+      client_metrics_ = std::make_unique<spanmetrics::ClientMetricsTap>(
+          config_.client_metrics, *sink, RealClock::Get(), metrics_);
+      sink = client_metrics_.get();
+      spdlog::info("counting requests per client for {} service(s) on /metrics",
+                   config_.client_metrics.size());
+    }
   }
   if (!config_.otlp_grpc_addr.empty()) {
     OtlpGrpcReceiverOptions options;

@@ -37,6 +37,7 @@ class RemoteStorageServer;
 class RetentionLoop;
 class TraceStore;
 namespace spanmetrics {
+class ClientMetricsTap;
 class SpanMetricsTap;
 }  // namespace spanmetrics
 namespace journeys {
@@ -105,6 +106,7 @@ class Server {
   std::unique_ptr<sampling::TailSampler> sampler_;
   std::unique_ptr<journeys::JourneyTap> journeys_;
   std::unique_ptr<spanmetrics::SpanMetricsTap> span_metrics_;
+  std::unique_ptr<spanmetrics::ClientMetricsTap> client_metrics_;
   std::unique_ptr<IngestMetrics> ingest_metrics_;
   std::unique_ptr<OtlpGrpcReceiver> otlp_grpc_;
   std::unique_ptr<OtlpHttpReceiver> otlp_http_;

@@ -37,15 +37,35 @@ TEST(MetricsTest, RendersCountersHistogramsAndGauges) {
 TEST(MetricsTest, RendersLabeledGaugeFamilies) {
   MetricsRegistry registry;
   registry.AddGaugeFamily("spanvault_share", "A share.", {"flow"}, [] {
-    return MetricsRegistry::GaugeSamples{{{"order"}, 0.25}, {{"in\"voice"}, 0}};
+    return GaugeSamples{{{"order"}, 0.25}, {{"in\"voice"}, 0}};
   });
   registry.AddGaugeFamily("spanvault_none", "No series now.", {"flow"},
-                          [] { return MetricsRegistry::GaugeSamples{}; });
+                          [] { return GaugeSamples{}; });
   std::string text = registry.Render();
   EXPECT_THAT(text, HasSubstr("# TYPE spanvault_share gauge\nspanvault_share{flow=\"order\"} "
                               "0.25\nspanvault_share{flow=\"in\\\"voice\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE spanvault_none gauge\n"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("spanvault_none{")));
+}
+
+TEST(MetricsTest, RendersGaugeFamiliesComputedAtScrapeTime) {
+  MetricsRegistry registry;
+  int scrapes = 0;
+  registry.AddGaugeFamily("spanvault_client_error_ratio", "Errors per request.",
+                          {"service", "client"}, [&scrapes] {
+                            ++scrapes;
+                            return GaugeSamples{{{"mes", "a\"1"}, 0.25},
+                                                {{"mes", "other"}, static_cast<double>(scrapes)}};
+                          });
+
+  std::string text = registry.Render();
+  EXPECT_THAT(text, HasSubstr("# TYPE spanvault_client_error_ratio gauge\n"));
+  EXPECT_THAT(text,
+              HasSubstr("spanvault_client_error_ratio{service=\"mes\",client=\"a\\\"1\"} 0.25\n"));
+  EXPECT_THAT(text,
+              HasSubstr("spanvault_client_error_ratio{service=\"mes\",client=\"other\"} 1\n"));
+  EXPECT_THAT(registry.Render(),
+              HasSubstr("spanvault_client_error_ratio{service=\"mes\",client=\"other\"} 2\n"));
 }
 
 TEST(MetricsTest, EscapesLabelValues) {

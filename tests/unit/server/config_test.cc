@@ -231,5 +231,64 @@ TEST(ConfigTest, RejectsIncompleteTlsSettingsNamingTheListener) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tls_listeners.otlp_grpc.cert_file")));
 }
 
+TEST(ConfigTest, ReadsClientMetricsWithDefaults) {
+  ServerConfig c;
+  SV_ASSERT_OK(ApplyYamlConfig(R"(
+client_metrics:
+  - {service: mes-api, attribute: client_id}
+  - {service: shop-api, attribute: tenant, top: 3, window: 1m, max_clients: 50}
+)",
+                               &c));
+  ASSERT_EQ(c.client_metrics.size(), 2u);
+  EXPECT_EQ(c.client_metrics[0].service, "mes-api");
+  EXPECT_EQ(c.client_metrics[0].attribute, "client_id");
+  EXPECT_EQ(c.client_metrics[0].top, 20);
+  EXPECT_EQ(c.client_metrics[0].window, absl::Minutes(5));
+  EXPECT_EQ(c.client_metrics[0].max_clients, 1000);
+  EXPECT_EQ(c.client_metrics[1].top, 3);
+  EXPECT_EQ(c.client_metrics[1].window, absl::Minutes(1));
+  EXPECT_EQ(c.client_metrics[1].max_clients, 50);
+  SV_EXPECT_OK(c.Validate());
+  EXPECT_TRUE(ServerConfig{}.client_metrics.empty());
+}
+
+TEST(ConfigTest, RejectsBadClientMetricsNamingTheField) {
+  ServerConfig c;
+  EXPECT_THAT(ApplyYamlConfig("client_metrics: {service: a}\n", &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("must be a list")));
+  EXPECT_THAT(ApplyYamlConfig("client_metrics: [{service: a, atribute: b}]\n", &c),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("unknown config key \"client_metrics[0].atribute\"")));
+  EXPECT_THAT(ApplyYamlConfig("client_metrics: [{service: a, attribute: b, top: many}]\n", &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("client_metrics[0].top")));
+  EXPECT_THAT(ApplyYamlConfig("client_metrics: [{service: a, attribute: b, window: soon}]\n", &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("client_metrics[0].window")));
+
+  spanvault::testing::TempDir dir;
+  auto load = [&](const std::string& entries) {
+    std::string path = dir.path() + "/c.yaml";
+    std::ofstream(path) << "client_metrics:\n" << entries;
+    return Parse({"--config", path});
+  };
+  SV_EXPECT_OK(load("  - {service: a, attribute: b, top: 200, window: 10s}\n").status());
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"  - {attribute: b}\n", "client_metrics[0].service: is required"},
+      {"  - {service: a}\n", "client_metrics[0].attribute: is required"},
+      {"  - {service: a, attribute: b, top: 0}\n", "client_metrics[0].top: must be between 1"},
+      {"  - {service: a, attribute: b, top: 201}\n", "client_metrics[0].top"},
+      {"  - {service: a, attribute: b, window: 9s}\n", "client_metrics[0].window"},
+      {"  - {service: a, attribute: b, window: 25h}\n", "client_metrics[0].window"},
+      {"  - {service: a, attribute: b, top: 30, max_clients: 29}\n",
+       "client_metrics[0].max_clients"},
+      {"  - {service: a, attribute: b, max_clients: 100001}\n", "client_metrics[0].max_clients"},
+      {"  - {service: a, attribute: b}\n  - {service: a, attribute: b, top: 3}\n",
+       "client_metrics[1]: service \"a\" with attribute \"b\" is already counted"},
+  };
+  for (const auto& [entries, message] : bad) {
+    EXPECT_THAT(load(entries), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
+        << entries;
+  }
+}
+
 }  // namespace
 }  // namespace spanvault
