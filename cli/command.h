@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "cli/admin_client.h"
 #include "cli/credentials.h"
+#include "cli/output.h"
 
 namespace spanvault::cli {
 
@@ -26,5 +27,16 @@ struct CommandContext {
   // Set by the command that was parsed; returns the exit code.
   std::function<int()> run;
 };
+
+// Runs `command(AdminClient&)` with the context's client once connected; a connection error
+// fails the command (exit code 1 with the message).
+template <typename Fn>
+std::function<int()> WithClient(CommandContext& context, Fn command) {
+  return [&context, command] {
+    auto client = context.client();
+    if (!client.ok()) return Fail(client.status());
+    return command(**client);
+  };
+}
 
 }  // namespace spanvault::cli

@@ -62,16 +62,6 @@ int List(AdminClient& client, const OrderFlags& flags, bool json) {
   return 0;
 }
 
-// Runs `command` with the connected client and the -o choice.
-template <typename Fn>
-std::function<int()> WithClient(CommandContext& context, Fn command) {
-  return [&context, command] {
-    auto client = context.client();
-    if (!client.ok()) return Fail(client.status());
-    return command(**client, context.json);
-  };
-}
-
 }  // namespace
 
 void AddOrderCommands(CLI::App& app, CommandContext& context) {
@@ -82,8 +72,8 @@ void AddOrderCommands(CLI::App& app, CommandContext& context) {
   show->add_option("KEY", flags->key, "the business key, e.g. o-1001")->required();
   show->add_option("--flow", flags->flow, "the configured flow")->capture_default_str();
   show->callback([&context, flags] {
-    context.run =
-        WithClient(context, [flags](AdminClient& c, bool json) { return Show(c, *flags, json); });
+    context.run = WithClient(
+        context, [&context, flags](AdminClient& c) { return Show(c, *flags, context.json); });
   });
   auto* list = orders->add_subcommand("list", "orders by status, most recently updated first");
   list->add_option("--flow", flags->flow, "the configured flow")->capture_default_str();
@@ -91,8 +81,8 @@ void AddOrderCommands(CLI::App& app, CommandContext& context) {
   list->add_option("--since", flags->since, "updated within this duration, e.g. 1h (max 192h)");
   list->add_option("--limit", flags->limit, "at most this many, 1 to 1000 (default 100)");
   list->callback([&context, flags] {
-    context.run =
-        WithClient(context, [flags](AdminClient& c, bool json) { return List(c, *flags, json); });
+    context.run = WithClient(
+        context, [&context, flags](AdminClient& c) { return List(c, *flags, context.json); });
   });
 }
 

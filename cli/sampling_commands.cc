@@ -68,16 +68,6 @@ int RemoveRule(AdminClient& client, const std::string& id) {
   return 0;
 }
 
-// Runs `command` with the connected client.
-template <typename Fn>
-std::function<int()> WithClient(CommandContext& context, Fn command) {
-  return [&context, command] {
-    auto client = context.client();
-    if (!client.ok()) return Fail(client.status());
-    return command(**client);
-  };
-}
-
 }  // namespace
 
 void AddSamplingCommands(CLI::App& app, CommandContext& context) {

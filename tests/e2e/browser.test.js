@@ -10,20 +10,12 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { test, before, after } = require('./lib/harness');
+const { uiDir, launchChromium } = require('./lib/browser');
 const { startServer, artifactsDir, SpanvaultServer } = require('./lib/server');
 const otel = require('./lib/otel');
 const { request } = require('./lib/http');
 
-function uiDir() {
-  const inRepo = path.resolve(__dirname, '../../../shared/jaeger-ui');
-  if (fs.existsSync(path.join(inRepo, 'index.html'))) return inRepo;
-  const fromEnv = process.env.SPANVAULT_UI_DIR;
-  if (fromEnv && fs.existsSync(path.join(fromEnv, 'index.html'))) return fromEnv;
-  throw new Error(`no Jaeger UI bundle: neither ${inRepo} nor SPANVAULT_UI_DIR ` +
-                  `(${fromEnv || 'unset'}) holds an index.html`);
-}
 
-const CHROMIUM = process.env.SPANVAULT_CHROMIUM || '/usr/bin/chromium';
 
 let server;
 let browser;
@@ -41,14 +33,7 @@ before(async () => {
   } finally {
     await exporter.shutdown();
   }
-  assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (set SPANVAULT_CHROMIUM)`);
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

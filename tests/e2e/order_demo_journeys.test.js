@@ -17,6 +17,7 @@ const { getJson, qs } = require('./lib/http');
 const { waitFor } = require('./lib/wait');
 const { runDemo, readGroundTruth } = require('./lib/demo');
 const sv = require('./lib/sampling');
+const { orderFlows } = require('./lib/orders');
 
 const ORDERS_PER_MIN = 1200;
 const FOR_MS = 10000;  // 200 orders
@@ -28,17 +29,7 @@ const SEED = 20261128;
 // The demo's flow (deploy/demo/flows.yaml) with a short consume threshold, and the production
 // sampling set with a short decision_wait.
 const CONFIG = `
-flows:
-  - name: order
-    key: order_id
-    steps:
-      - {name: placed,    service: shop-api, operation: "POST /orders"}
-      - {name: created,   service: crm-api,  operation: create-order, within: 30s}
-      - {name: published, service: crm-api,  kind: producer, destination: orders, within: 30s}
-      - {name: consumed,  service: mes-api,  kind: consumer, destination: orders, within: ${CONSUME_WITHIN_S}s}
-      - {name: confirmed, service: mes-api,  operation: "POST /sellers/*/confirm", within: 1m}
-    final: confirmed
-sampling:
+${orderFlows(`${CONSUME_WITHIN_S}s`)}sampling:
   decision_wait: 3s
   decision_quiet: 1s
   policies:

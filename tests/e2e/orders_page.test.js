@@ -13,14 +13,15 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
 const { test, before, after } = require('./lib/harness');
+const { uiDir, launchChromium } = require('./lib/browser');
 const { SpanvaultServer, ctlPath, artifactsDir } = require('./lib/server');
 const otel = require('./lib/otel');
 const { getJson, request } = require('./lib/http');
 const { waitFor } = require('./lib/wait');
 const sv = require('./lib/sampling');
+const { orderFlows, buildOrder } = require('./lib/orders');
 
-const { api, ms, hr } = otel;
-const CHROMIUM = process.env.SPANVAULT_CHROMIUM || '/usr/bin/chromium';
+const { ms } = otel;
 const FRONT_PASSWORD = 'front-office-pass-1234';
 const MES_PASSWORD = 'mes-only-pass-1234';
 const SENDER_PASSWORD = 'sender-only-pass-1234';
@@ -36,57 +37,9 @@ sampling:
   decision_quiet: 0s
   policies:
     - {name: everything, type: always_sample}
-flows:
-  - name: order
-    key: order_id
-    steps:
-      - {name: placed,    service: shop-api, operation: "POST /orders"}
-      - {name: created,   service: crm-api,  operation: create-order, within: 30s}
-      - {name: published, service: crm-api,  kind: producer, destination: orders, within: 30s}
-      - {name: consumed,  service: mes-api,  kind: consumer, destination: orders, within: 2s}
-      - {name: confirmed, service: mes-api,  operation: "POST /sellers/*/confirm", within: 1m}
-    final: confirmed
-`;
+${orderFlows('2s')}`;
 
-// The same Jaeger UI bundle browser.test.js uses.
-function uiDir() {
-  const inRepo = path.resolve(__dirname, '../../../shared/jaeger-ui');
-  if (fs.existsSync(path.join(inRepo, 'index.html'))) return inRepo;
-  const fromEnv = process.env.SPANVAULT_UI_DIR;
-  if (fromEnv && fs.existsSync(path.join(fromEnv, 'index.html'))) return fromEnv;
-  throw new Error(`no Jaeger UI bundle: neither ${inRepo} nor SPANVAULT_UI_DIR ` +
-                  `(${fromEnv || 'unset'}) holds an index.html`);
-}
 
-// One order in one trace: shop-api POST /orders -> crm-api create-order -> publish to
-// `orders`, then (unless `fate` is 'lost') mes-api consumes and confirms; 'failed' fails the
-// consume.
-function buildOrder(orderId, fate, providers, at) {
-  const t = (p) => providers[p].provider.getTracer('e2e');
-  const key = { order_id: orderId };
-  const root = otel.startSpan(t('shop'), 'POST /orders', { kind: api.SpanKind.SERVER, at, attributes: key });
-  const create = otel.startSpan(t('crm'), 'create-order', { kind: api.SpanKind.SERVER, parent: root, at: at + ms(2), attributes: key });
-  const publish = otel.startSpan(t('crm'), 'orders publish', {
-    kind: api.SpanKind.PRODUCER, parent: create, at: at + ms(4),
-    attributes: { ...key, 'messaging.system': 'rabbitmq', 'messaging.destination.name': 'orders' },
-  });
-  publish.end(hr(at + ms(5)));
-  create.end(hr(at + ms(6)));
-  root.end(hr(at + ms(8)));
-  if (fate !== 'lost') {
-    const consume = otel.startSpan(t('mes'), 'orders process', {
-      kind: api.SpanKind.CONSUMER, parent: publish, at: at + ms(40),
-      attributes: { ...key, 'messaging.system': 'rabbitmq', 'messaging.destination.name': 'orders' },
-    });
-    const confirm = otel.startSpan(t('mes'), 'POST /sellers/acme/confirm', { kind: api.SpanKind.CLIENT, parent: consume, at: at + ms(45) });
-    if (fate === 'failed') {
-      consume.setStatus({ code: api.SpanStatusCode.ERROR, message: 'processing error: unknown sku' });
-    }
-    confirm.end(hr(at + ms(50)));
-    consume.end(hr(at + ms(55)));
-  }
-  return root.spanContext().traceId;
-}
 
 async function ctl(args, input) {
   const res = await new Promise((resolve) => {
@@ -102,9 +55,9 @@ async function sendOrders() {
   const providers = Object.fromEntries([['shop', 'shop-api'], ['crm', 'crm-api'], ['mes', 'mes-api']]
       .map(([k, service]) => [k, otel.memoryProvider({ 'service.name': service })]));
   const at = otel.baseTimeNs(1000);
-  traceOf['o-completed'] = buildOrder('o-completed', 'completed', providers, at);
-  traceOf['o-failed'] = buildOrder('o-failed', 'failed', providers, at + ms(100));
-  traceOf['o-lost'] = buildOrder('o-lost', 'lost', providers, at + ms(200));
+  traceOf['o-completed'] = buildOrder('o-completed', 'completed', providers, at)[0];
+  traceOf['o-failed'] = buildOrder('o-failed', 'failed', providers, at + ms(100))[0];
+  traceOf['o-lost'] = buildOrder('o-lost', 'lost', providers, at + ms(200))[0];
   const exporter = otel.createExporter(server, 'grpc');
   try {
     for (const k of ['shop', 'crm', 'mes']) {
@@ -128,14 +81,7 @@ before(async () => {
   await ctl(['users', 'add', 'mes1', '--role', 'mes-only', '--password-stdin'], `${MES_PASSWORD}\n`);
   await ctl(['roles', 'create', 'sender', '--services', '*', '--allow', 'ingest']);
   await ctl(['users', 'add', 'sender1', '--role', 'sender', '--password-stdin'], `${SENDER_PASSWORD}\n`);
-  assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (set SPANVAULT_CHROMIUM)`);
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
