@@ -36,22 +36,35 @@ void TruncateUtf8(size_t limit, std::string* s) {
   s->resize(n);
 }
 
-int64_t TruncateValue(size_t limit, otlp::AnyValue* value) {
-  int64_t n = 0;
+// Truncates the strings in `value` and keeps at most `*budget` of the array elements and kvlist
+// entries nested in it (in document order, counting down `*budget`); the rest are dropped and
+// counted in `result`.
+void LimitValue(const ValidationLimits& limits, int64_t* budget, otlp::AnyValue* value,
+                ValidationResult* result) {
+  auto keep_within_budget = [&](auto* list) {
+    const int keep = static_cast<int>(std::min<int64_t>(list->size(), *budget));
+    if (keep < list->size()) {
+      result->dropped_entries += list->size() - keep;
+      list->DeleteSubrange(keep, list->size() - keep);
+    }
+    *budget -= keep;
+  };
+  const size_t limit = limits.max_attribute_value_bytes;
   if (value->has_string_value() && value->string_value().size() > limit) {
     TruncateUtf8(limit, value->mutable_string_value());
-    ++n;
+    ++result->truncated_values;
   } else if (value->has_bytes_value() && value->bytes_value().size() > limit) {
     value->mutable_bytes_value()->resize(limit);
-    ++n;
+    ++result->truncated_values;
   } else if (value->has_array_value()) {
-    for (auto& v : *value->mutable_array_value()->mutable_values()) n += TruncateValue(limit, &v);
+    auto* values = value->mutable_array_value()->mutable_values();
+    keep_within_budget(values);
+    for (auto& v : *values) LimitValue(limits, budget, &v, result);
   } else if (value->has_kvlist_value()) {
-    for (auto& kv : *value->mutable_kvlist_value()->mutable_values()) {
-      n += TruncateValue(limit, kv.mutable_value());
-    }
+    auto* values = value->mutable_kvlist_value()->mutable_values();
+    keep_within_budget(values);
+    for (auto& kv : *values) LimitValue(limits, budget, kv.mutable_value(), result);
   }
-  return n;
 }
 
 // Removes the entries of `list` beyond `limit` and returns how many; `dropped` (a uint32 OTLP
@@ -67,16 +80,23 @@ int64_t CapList(int limit, List* list, uint32_t* dropped) {
 }
 
 // Caps and truncates the attributes of `message` (Resource, InstrumentationScope, Span, Event,
-// Link: all have attributes and dropped_attributes_count).
+// Link: all have attributes and dropped_attributes_count). Every attribute and every value
+// nested in one counts down `*budget`; attributes past the budget are dropped.
 template <typename Message>
-void LimitAttributes(const ValidationLimits& limits, Message* message, ValidationResult* result) {
+void LimitAttributes(const ValidationLimits& limits, int64_t* budget, Message* message,
+                     ValidationResult* result) {
+  auto* attributes = message->mutable_attributes();
   uint32_t dropped = message->dropped_attributes_count();
-  result->dropped_entries +=
-      CapList(limits.max_attributes, message->mutable_attributes(), &dropped);
-  message->set_dropped_attributes_count(dropped);
-  for (auto& kv : *message->mutable_attributes()) {
-    result->truncated_values += TruncateValue(limits.max_attribute_value_bytes, kv.mutable_value());
+  result->dropped_entries += CapList(limits.max_attributes, attributes, &dropped);
+  for (int i = 0; i < attributes->size(); ++i) {
+    if (*budget <= 0) {
+      result->dropped_entries += CapList(i, attributes, &dropped);
+      break;
+    }
+    --*budget;
+    LimitValue(limits, budget, attributes->Mutable(i)->mutable_value(), result);
   }
+  message->set_dropped_attributes_count(dropped);
 }
 
 void LimitName(const ValidationLimits& limits, std::string* name, ValidationResult* result) {
@@ -86,8 +106,9 @@ void LimitName(const ValidationLimits& limits, std::string* name, ValidationResu
 }
 
 void LimitSpan(const ValidationLimits& limits, otlp::Span* span, ValidationResult* result) {
+  int64_t budget = limits.max_values_per_span;
   LimitName(limits, span->mutable_name(), result);
-  LimitAttributes(limits, span, result);
+  LimitAttributes(limits, &budget, span, result);
   uint32_t dropped = span->dropped_events_count();
   result->dropped_entries += CapList(limits.max_events_per_span, span->mutable_events(), &dropped);
   span->set_dropped_events_count(dropped);
@@ -96,9 +117,9 @@ void LimitSpan(const ValidationLimits& limits, otlp::Span* span, ValidationResul
   span->set_dropped_links_count(dropped);
   for (auto& event : *span->mutable_events()) {
     LimitName(limits, event.mutable_name(), result);
-    LimitAttributes(limits, &event, result);
+    LimitAttributes(limits, &budget, &event, result);
   }
-  for (auto& link : *span->mutable_links()) LimitAttributes(limits, &link, result);
+  for (auto& link : *span->mutable_links()) LimitAttributes(limits, &budget, &link, result);
 }
 
 // The warnings for what was truncated or dropped, "" when nothing was.
@@ -115,8 +136,9 @@ std::string LimitWarnings(const ValidationLimits& limits, const ValidationResult
   }
   if (result.dropped_entries > 0) {
     add(result.dropped_entries, " attribute(s), event(s) or link(s) dropped over the limits (",
-        limits.max_attributes, " attributes per list, ", limits.max_events_per_span, " events and ",
-        limits.max_links_per_span, " links per span)");
+        limits.max_attributes, " attributes per list, ", limits.max_events_per_span, " events, ",
+        limits.max_links_per_span, " links and ", limits.max_values_per_span,
+        " attribute values per span)");
   }
   return out;
 }
@@ -149,10 +171,12 @@ ValidationResult ValidateExportRequest(const ValidationLimits& limits, ExportReq
   auto* all = request->mutable_resource_spans();
   for (int r = 0; r < all->size(); ++r) {
     auto* rs = all->Mutable(r);
-    LimitAttributes(limits, rs->mutable_resource(), &result);
+    int64_t resource_budget = limits.max_values_per_span;
+    LimitAttributes(limits, &resource_budget, rs->mutable_resource(), &result);
     auto* scopes = rs->mutable_scope_spans();
     for (int s = 0; s < scopes->size(); ++s) {
-      LimitAttributes(limits, scopes->Mutable(s)->mutable_scope(), &result);
+      int64_t scope_budget = limits.max_values_per_span;
+      LimitAttributes(limits, &scope_budget, scopes->Mutable(s)->mutable_scope(), &result);
       FilterSpans(limits, absl::StrCat("resourceSpans[", r, "].scopeSpans[", s, "]"),
                   scopes->Mutable(s), &result);
     }

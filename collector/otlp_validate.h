@@ -24,6 +24,11 @@ struct ValidationLimits {
   // dropped_events_count / dropped_links_count. Default: 1024 each.
   int max_events_per_span = 1024;
   int max_links_per_span = 1024;
+  // Attribute values in one span in all (its own, its events' and links', and every array
+  // element and kvlist entry nested in them), and likewise in one resource or scope: the
+  // per-list limits alone still let 1024 events carry 1024 attributes each. Attributes past
+  // it are dropped into dropped_attributes_count, nested entries are dropped. Default: 16384.
+  int64_t max_values_per_span = 16384;
 };
 
 struct ValidationResult {

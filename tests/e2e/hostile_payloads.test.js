@@ -22,7 +22,7 @@ const EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Expo
 const PARSE_ERROR = 'body is not a valid ExportTraceServiceRequest in protobuf encoding: ';
 const TOO_DEEP = 'malformed protobuf wire format, or messages nested deeper than 100 levels ' +
     '(e.g. AnyValue kvlist or array values)';
-const LIMITS = '(1024 attributes per list, 1024 events and 1024 links per span)';
+const LIMITS = '(1024 attributes per list, 1024 events, 1024 links and 16384 attribute values per span)';
 
 let server;
 let good; // the rich trace acknowledged before any hostile payload
@@ -238,6 +238,36 @@ test('1,000,000 attributes in one span (9 MB) → 200, the first 1024 kept, the 
   const grownMb = (rssKb(pid) - rssBefore) / 1024;
   console.log(`1,000,000 attributes: RSS ${rssBefore} kB before, grown by ${grownMb.toFixed(0)} MB`);
   // Before the cap the same request and read grew the server by about 850 MB.
+  assert.ok(grownMb < 300, `RSS grew by ${grownMb.toFixed(0)} MB`);
+});
+
+test('1000 events of 1000 attributes, and a kvlist of 1,000,000 entries → 200, 16384 values kept per span; memory stays bounded', async () => {
+  const pid = server.child.pid;
+  const rssBefore = rssKb(pid);
+  const eventsTrace = crypto.randomBytes(16);
+  const attribute = proto.lenField(3, proto.rawKeyValue('a', { anyValue: Buffer.from([0x18, 0x01]) })); // Event.attributes
+  const event = proto.lenField(11, Buffer.concat([proto.lenField(2, 'e'), ...new Array(1000).fill(attribute)]));
+  const withEvents = Buffer.concat([span({ traceId: eventsTrace }), ...new Array(1000).fill(event)]);
+  assertAccepted(await postTraces(proto.rawRequest('hostile', [withEvents])),
+                 { message: `983616 attribute(s), event(s) or link(s) dropped over the limits ${LIMITS}` });
+  const v3 = await getJson(`${server.queryUrl}/api/v3/traces/${eventsTrace.toString('hex')}`);
+  const events = v3.result.resourceSpans[0].scopeSpans[0].spans[0].events;
+  assert.equal(events.length, 1000);
+  assert.deepEqual([0, 15, 16, 17, 999].map((i) => (events[i].attributes || []).length), [1000, 1000, 384, 0, 0]);
+  assert.deepEqual([16, 17].map((i) => events[i].droppedAttributesCount), [616, 1000]);
+
+  const kvlistTrace = crypto.randomBytes(16);
+  const entry = proto.lenField(1, proto.rawKeyValue('k', { anyValue: Buffer.from([0x18, 0x01]) })); // KeyValueList.values
+  const kvlist = proto.lenField(6, Buffer.concat(new Array(1000000).fill(entry))); // AnyValue.kvlist_value
+  const big = proto.rawKeyValue('big', { anyValue: kvlist });
+  assertAccepted(await postSpans([span({ traceId: kvlistTrace, attributes: [big] })]),
+                 { message: `983617 attribute(s), event(s) or link(s) dropped over the limits ${LIMITS}` });
+  const v3Kvlist = await getJson(`${server.queryUrl}/api/v3/traces/${kvlistTrace.toString('hex')}`);
+  const value = v3Kvlist.result.resourceSpans[0].scopeSpans[0].spans[0].attributes.find((a) => a.key === 'big').value;
+  assert.equal(value.kvlistValue.values.length, 16383);
+  const grownMb = (rssKb(pid) - rssBefore) / 1024;
+  console.log(`events and kvlist: RSS ${rssBefore} kB before, grown by ${grownMb.toFixed(0)} MB`);
+  // Before the per-span budget the 1000 × 1000 attributes alone grew the server by about 900 MB.
   assert.ok(grownMb < 300, `RSS grew by ${grownMb.toFixed(0)} MB`);
 });
 

@@ -131,8 +131,43 @@ TEST(ValidateTest, DropsAttributesEventsAndLinksOverTheLimits) {
   EXPECT_EQ(r.dropped_entries, dropped);
   EXPECT_THAT(r.message, HasSubstr(absl::StrCat(dropped,
                                                 " attribute(s), event(s) or link(s) dropped over "
-                                                "the limits (4 attributes per list, 3 events and "
-                                                "2 links per span)")));
+                                                "the limits (4 attributes per list, 3 events, "
+                                                "2 links and 16384 attribute values per span)")));
+}
+
+// 1024 events of 1024 attributes each pass the per-list limits; the per-span budget counts
+// them all, and the values nested in arrays and kvlists too.
+TEST(ValidateTest, BudgetsAttributeValuesPerSpan) {
+  ExportRequest request = MakeRequest({{.trace_id = TraceHex(1), .span_id = SpanHex(1)}});
+  otlp::Span* span = FirstSpan(request);
+  span->clear_attributes();
+  auto* list = span->add_attributes()->mutable_value()->mutable_kvlist_value();  // 1 + 3 values
+  for (int i = 0; i < 3; ++i) list->add_values()->mutable_value()->set_int_value(i);
+  for (int e = 0; e < 3; ++e) {
+    auto* event = span->add_events();
+    for (int i = 0; i < 4; ++i) event->add_attributes()->set_key(absl::StrCat("e", e, "a", i));
+  }
+  ValidationLimits limits{.max_values_per_span = 10};
+  ValidationResult r = ValidateExportRequest(limits, &request);
+  span = FirstSpan(request);
+  EXPECT_EQ(span->attributes(0).value().kvlist_value().values_size(), 3);  // 4 of 10 used
+  EXPECT_EQ(span->events(0).attributes_size(), 4);                         // 8 used
+  ASSERT_EQ(span->events(1).attributes_size(), 2);                         // 10 used
+  EXPECT_EQ(span->events(1).attributes(1).key(), "e1a1");
+  EXPECT_EQ(span->events(1).dropped_attributes_count(), 2u);
+  EXPECT_EQ(span->events(2).attributes_size(), 0);
+  EXPECT_EQ(span->events(2).dropped_attributes_count(), 4u);
+  EXPECT_EQ(r.dropped_entries, 6);
+
+  // Nested entries past the budget are dropped too (they have no dropped count of their own).
+  ExportRequest nested = MakeRequest({{.trace_id = TraceHex(1), .span_id = SpanHex(1)}});
+  span = FirstSpan(nested);
+  span->clear_attributes();
+  auto* array = span->add_attributes()->mutable_value()->mutable_array_value();
+  for (int i = 0; i < 100; ++i) array->add_values()->set_int_value(i);
+  r = ValidateExportRequest(limits, &nested);
+  EXPECT_EQ(FirstSpan(nested)->attributes(0).value().array_value().values_size(), 9);
+  EXPECT_EQ(r.dropped_entries, 91);
 }
 
 TEST(ValidateTest, DroppedCountsSaturate) {
