@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_server.h"
+#include "common/protobuf_parse.h"
 #include "common/wire_status.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/proto_buffer_reader.h"
@@ -50,11 +51,14 @@ class OtlpGrpcReceiver::Service final
     auto owned = std::make_unique<ExportRequest>();
     // The buffer is this call's to consume; the reader only advances over its slices.
     grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(request));
-    if (!owned->ParseFromZeroCopyStream(&reader)) {
+    const std::string problem =
+        ProtobufParseProblem([&] { return owned->ParseFromZeroCopyStream(&reader); });
+    if (!problem.empty()) {
       metrics_.Record(kReceiver, 0, 0, 0, "invalid_request", absl::Now() - started);
-      reactor->Finish(
-          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                       "request is not a valid ExportTraceServiceRequest in protobuf encoding"));
+      reactor->Finish(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("request is not a valid ExportTraceServiceRequest in protobuf encoding: ",
+                       problem)));
       return reactor;
     }
     ValidationResult validation = ValidateExportRequest(limits_, owned.get());

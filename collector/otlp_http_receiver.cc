@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "collector/gzip.h"
 #include "common/otlp_json.h"
+#include "common/protobuf_parse.h"
 #include "common/wire_status.h"
 
 namespace spanvault {
@@ -77,9 +78,10 @@ absl::StatusOr<std::unique_ptr<ExportRequest>> Decode(Encoding encoding, const s
     if (!s.ok()) return s;
     return request;
   }
-  if (!request->ParseFromString(body)) {
-    return absl::InvalidArgumentError(
-        "body is not a valid ExportTraceServiceRequest in protobuf encoding");
+  const std::string problem = ProtobufParseProblem([&] { return request->ParseFromString(body); });
+  if (!problem.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "body is not a valid ExportTraceServiceRequest in protobuf encoding: ", problem));
   }
   return request;
 }

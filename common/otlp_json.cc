@@ -25,8 +25,12 @@ namespace {
 using Json = nlohmann::json;
 using JsonType = Json::value_t;
 
-// Deepest AnyValue nesting accepted (an attribute's own value is level 1).
-constexpr int kMaxAnyValueDepth = 64;
+// Deepest AnyValue nesting accepted (an attribute's own value is level 1). Protobuf parses at
+// most 100 nested messages and every kvlist level costs three (AnyValue, KeyValueList,
+// KeyValue): 32 levels of kvlists in an event attribute still parse as an
+// ExportTraceServiceRequest and as a stored span record, one more does not. A deeper value
+// accepted here would be acknowledged and then never read back.
+constexpr int kMaxAnyValueDepth = 32;
 // nlohmann parses and destroys iteratively, but copying, comparing and dumping a DOM recurse, so
 // bound the nesting before building one. A legal request stays under ~270 levels: about 12 levels
 // down to an event attribute's value, then 4 per kvlist level for 64 AnyValue levels.

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "CLI/CLI.hpp"
+#include "common/protobuf_parse.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "spdlog/spdlog.h"
@@ -39,6 +40,7 @@ int Keygen(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  spanvault::InstallProtobufLogCapture();
   if (argc >= 2 && std::string_view(argv[1]) == "keygen") return Keygen(argc - 1, argv + 1);
   // Block the shutdown signals in every thread; the main thread waits for them below.
   sigset_t signals;

@@ -86,6 +86,93 @@ function decodeRpcStatus(buf) {
   return RpcStatus.toObject(RpcStatus.decode(buf), { defaults: true });
 }
 
+// --- raw wire encoding, for bodies protobufjs cannot produce (invalid UTF-8 in a string field,
+// nesting thousands deep) ---------------------------------------------------------------------
+
+function varint(n) {
+  let v = BigInt(n);
+  const out = [];
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v > 0n) b |= 0x80;
+    out.push(b);
+  } while (v > 0n);
+  return Buffer.from(out);
+}
+
+// A length-delimited field (wire type 2): tag, length, `payload` (Buffer or string).
+function lenField(field, payload) {
+  const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'utf8');
+  return Buffer.concat([varint((field << 3) | 2), varint(body.length), body]);
+}
+
+// A fixed64 field (wire type 1).
+function fixed64Field(field, value) {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(value));
+  return Buffer.concat([varint((field << 3) | 1), b]);
+}
+
+// A varint field (wire type 0).
+function varintField(field, value) {
+  return Buffer.concat([varint(field << 3), varint(value)]);
+}
+
+// The serialized AnyValue {kvlist_value {values {key: "k", value: ...}}} nested `depth` times
+// (kind 'kvlist') or AnyValue {array_value {values: ...}} (kind 'array') around
+// AnyValue {string_value: "leaf"}. Built outside in, in linear time: every level is a prefix.
+function nestedAnyValue(depth, kind = 'kvlist') {
+  let inner = lenField(1, 'leaf').length; // AnyValue.string_value
+  const prefixes = [];
+  for (let i = 0; i < depth; i++) {
+    let p;
+    if (kind === 'kvlist') {
+      // KeyValue {key = 1: "k", value = 2: AnyValue}
+      const kv = Buffer.concat([lenField(1, 'k'), varint((2 << 3) | 2), varint(inner)]);
+      const kvLen = kv.length + inner;
+      const list = Buffer.concat([varint((1 << 3) | 2), varint(kvLen)]); // KeyValueList.values
+      const listLen = list.length + kvLen;
+      p = Buffer.concat([varint((6 << 3) | 2), varint(listLen), list, kv]); // AnyValue.kvlist_value
+    } else {
+      const arr = Buffer.concat([varint((1 << 3) | 2), varint(inner)]); // ArrayValue.values
+      const arrLen = arr.length + inner;
+      p = Buffer.concat([varint((5 << 3) | 2), varint(arrLen), arr]); // AnyValue.array_value
+    }
+    prefixes.push(p);
+    inner += p.length;
+  }
+  prefixes.reverse();
+  return Buffer.concat([...prefixes, lenField(1, 'leaf')]);
+}
+
+// A serialized Span from raw parts: ids as Buffers, `name` as a Buffer or string (any bytes),
+// `attributes` as serialized KeyValue Buffers.
+function rawSpan({ traceId, spanId, parentSpanId, name = 'raw-span', kind = 2, start, end,
+                   attributes = [] }) {
+  const parts = [lenField(1, traceId), lenField(2, spanId)];
+  if (parentSpanId) parts.push(lenField(4, parentSpanId));
+  parts.push(lenField(5, name), varintField(6, kind), fixed64Field(7, start), fixed64Field(8, end));
+  for (const a of attributes) parts.push(lenField(9, a));
+  return Buffer.concat(parts);
+}
+
+// A serialized KeyValue: `key` and a string value, each a Buffer or string (any bytes), or
+// `anyValue` as a serialized AnyValue.
+function rawKeyValue(key, { stringValue, anyValue }) {
+  const value = anyValue !== undefined ? anyValue : lenField(1, stringValue);
+  return Buffer.concat([lenField(1, key), lenField(2, value)]);
+}
+
+// A serialized ExportTraceServiceRequest: one ResourceSpans with service.name = `service` and
+// one ScopeSpans holding the serialized `spans`.
+function rawRequest(service, spans) {
+  const resource = lenField(1, rawKeyValue('service.name', { stringValue: service }));
+  const scope = Buffer.concat([lenField(1, lenField(1, 'e2e-hostile')), ...spans.map((s) => lenField(2, s))]);
+  const rs = Buffer.concat([lenField(1, resource), lenField(2, scope)]);
+  return lenField(1, rs);
+}
+
 // `bytes` random bytes as lowercase hex (trace and span ids).
 function randomHex(bytes) {
   return crypto.randomBytes(bytes).toString('hex');
@@ -97,4 +184,9 @@ module.exports = {
   decodeRpcStatus,
   randomHex,
   ExportTraceServiceRequest,
+  lenField,
+  nestedAnyValue,
+  rawSpan,
+  rawKeyValue,
+  rawRequest,
 };

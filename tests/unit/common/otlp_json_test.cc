@@ -436,17 +436,40 @@ std::string NestedValue(int levels) {
 }
 
 TEST(OtlpJsonDecodeTest, BoundsAnyValueNesting) {
-  auto deepest = DecodeAttribute(NestedValue(64));
+  auto deepest = DecodeAttribute(NestedValue(32));
   SV_ASSERT_OK(deepest);
   EXPECT_EQ(deepest->array_value().values(0).kvlist_value().values(0).key(), "k");
-  EXPECT_THAT(DecodeAttribute(NestedValue(65)),
-              StatusIs(kInvalid, HasSubstr("AnyValue nesting is deeper than 64 levels")));
+  EXPECT_THAT(DecodeAttribute(NestedValue(33)),
+              StatusIs(kInvalid, HasSubstr("AnyValue nesting is deeper than 32 levels")));
   // The same limit applies inside events and links, which sit deeper in the document.
   EXPECT_THAT(Decode(SpanJson(absl::StrCat(R"("events":[{"attributes":[{"key":"k","value":)",
-                                           NestedValue(65), "}]}]"))),
+                                           NestedValue(33), "}]}]"))),
               StatusIs(kInvalid, HasSubstr("events[0].attributes[0].value.kvlistValue")));
   SV_EXPECT_OK(Decode(SpanJson(
-      absl::StrCat(R"("events":[{"attributes":[{"key":"k","value":)", NestedValue(64), "}]}]"))));
+      absl::StrCat(R"("events":[{"attributes":[{"key":"k","value":)", NestedValue(32), "}]}]"))));
+}
+
+// An AnyValue of `levels` key-value lists, the costliest nesting in protobuf messages.
+std::string NestedKvlists(int levels) {
+  std::string value = R"({"intValue":1})";
+  for (int level = 2; level <= levels; ++level) {
+    value = absl::StrCat(R"({"kvlistValue":{"values":[{"key":"k","value":)", value, "}]}}");
+  }
+  return value;
+}
+
+// Whatever the JSON decoder accepts must parse back from protobuf (its recursion limit is 100
+// messages): the stored span record and the pending sampler state are protobuf. A deeper value
+// was once acknowledged and then answered with "a stored span record does not parse".
+TEST(OtlpJsonDecodeTest, AcceptedNestingStillParsesAsProtobuf) {
+  auto request = Decode(SpanJson(
+      absl::StrCat(R"("events":[{"attributes":[{"key":"k","value":)", NestedKvlists(32), "}]}]")));
+  SV_ASSERT_OK(request);
+  ExportRequest reparsed;
+  EXPECT_TRUE(reparsed.ParseFromString(request->SerializeAsString()));
+  EXPECT_THAT(Decode(SpanJson(
+                  absl::StrCat(R"("attributes":[{"key":"k","value":)", NestedKvlists(33), "}]"))),
+              StatusIs(kInvalid, HasSubstr("AnyValue nesting is deeper than 32 levels")));
 }
 
 TEST(OtlpJsonDecodeTest, RejectsHostileJsonNestingWithoutCrashing) {
