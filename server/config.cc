@@ -289,10 +289,19 @@ absl::Status ApplyYamlConfig(const std::string& yaml_text, ServerConfig* config)
   }
   if (root.IsNull()) return absl::OkStatus();
   if (!root.IsMap()) return absl::InvalidArgumentError("config must be a YAML mapping");
-  for (const auto& entry : root) {
-    std::string key = entry.first.as<std::string>();
-    absl::Status s = ApplyKey(key, entry.second, config);
-    if (!s.ok()) return s;
+  try {
+    for (const auto& entry : root) {
+      // A complex key (`? {a: b}`) is valid YAML but no config key.
+      if (!entry.first.IsScalar()) {
+        return absl::InvalidArgumentError(absl::StrCat("config keys must be plain names (line ",
+                                                       entry.first.Mark().line + 1, ")"));
+      }
+      absl::Status s = ApplyKey(entry.first.Scalar(), entry.second, config);
+      if (!s.ok()) return s;
+    }
+  } catch (const YAML::Exception& e) {
+    // Every reader checks node types first; this guards the rest (a complex key deeper down).
+    return absl::InvalidArgumentError(absl::StrCat("config: ", e.what()));
   }
   return absl::OkStatus();
 }

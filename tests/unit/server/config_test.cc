@@ -55,6 +55,12 @@ TEST(ConfigTest, RejectsUnknownKeysBadValuesAndFlags) {
   EXPECT_THAT(ApplyYamlConfig("max_request_bytes: lots\n", &c),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_request_bytes")));
   EXPECT_THAT(ApplyYamlConfig("[1, 2", &c), StatusIs(absl::StatusCode::kInvalidArgument));
+  // Found by fuzz_config: a complex mapping key threw out of the parser.
+  EXPECT_THAT(ApplyYamlConfig("sampling:\n  decision_wait: 10s\n? decision_cache_ttl: 1h\n", &c),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("config keys must be plain names (line 3)")));
+  EXPECT_THAT(ApplyYamlConfig("tls_listeners:\n  ? [otlp_grpc]\n  : {enabled: false}\n", &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("config: ")));
   EXPECT_THAT(Parse({"--no-such-flag"}), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(Parse({"--log-level", "loud"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("log_level")));
