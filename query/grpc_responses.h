@@ -8,10 +8,33 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "auth/principal.h"
+#include "common/status_macros.h"
+#include "query/grpc_query_params.h"
+#include "query/query_service.h"
 #include "spanmetrics/span_metrics_reader.h"
 #include "storage/trace_reader.h"
 
 namespace spanvault {
+
+// GetServices of every API: the services `caller` may see (QueryService's errors).
+template <typename Response>
+absl::Status FillServices(QueryService& queries, const Principal& caller, Response& response) {
+  SV_ASSIGN_OR_RETURN(std::vector<std::string> services, queries.GetServices(caller));
+  for (auto& service : services) response.add_services(std::move(service));
+  return absl::OkStatus();
+}
+
+// The operations a GetOperations request of any API asks for (`service`, `span_kind`), as
+// `caller` may see them; kInvalidArgument naming the field for a missing service.
+template <typename Request>
+absl::StatusOr<std::vector<Operation>> RequestedOperations(QueryService& queries,
+                                                           const Principal& caller,
+                                                           const Request& request) {
+  SV_RETURN_IF_ERROR(ValidateGetOperations(request.service()));
+  return queries.GetOperations(caller, request.service(), request.span_kind());
+}
 
 // Every operation as stored (name and span kind, in QueryService's order) in `operations`, and
 // each distinct name once, sorted, in the deprecated `operationNames` (api_v2, storage.v1).

@@ -75,9 +75,7 @@ grpc::Status JaegerGrpcV2::FindTraces(grpc::ServerContext* context,
 grpc::Status JaegerGrpcV2::GetServices(grpc::ServerContext* context, const v2::GetServicesRequest*,
                                        v2::GetServicesResponse* response) {
   return ServeGrpcQuery(caller_of_, *context, kGetServices, [&](const Principal& caller) {
-    SV_ASSIGN_OR_RETURN(std::vector<std::string> services, queries_.GetServices(caller));
-    for (auto& service : services) response->add_services(std::move(service));
-    return absl::OkStatus();
+    return FillServices(queries_, caller, *response);
   });
 }
 
@@ -85,9 +83,8 @@ grpc::Status JaegerGrpcV2::GetOperations(grpc::ServerContext* context,
                                          const v2::GetOperationsRequest* request,
                                          v2::GetOperationsResponse* response) {
   return ServeGrpcQuery(caller_of_, *context, kGetOperations, [&](const Principal& caller) {
-    SV_RETURN_IF_ERROR(ValidateGetOperations(request->service()));
     SV_ASSIGN_OR_RETURN(std::vector<Operation> operations,
-                        queries_.GetOperations(caller, request->service(), request->span_kind()));
+                        RequestedOperations(queries_, caller, *request));
     FillOperationsAndNames(operations, *response);
     return absl::OkStatus();
   });

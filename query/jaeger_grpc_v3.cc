@@ -56,9 +56,7 @@ grpc::Status JaegerGrpcV3::FindTraces(grpc::ServerContext* context,
 grpc::Status JaegerGrpcV3::GetServices(grpc::ServerContext* context, const v3::GetServicesRequest*,
                                        v3::GetServicesResponse* response) {
   return ServeGrpcQuery(caller_of_, *context, kGetServices, [&](const Principal& caller) {
-    SV_ASSIGN_OR_RETURN(std::vector<std::string> services, queries_.GetServices(caller));
-    for (auto& service : services) response->add_services(std::move(service));
-    return absl::OkStatus();
+    return FillServices(queries_, caller, *response);
   });
 }
 
@@ -66,9 +64,8 @@ grpc::Status JaegerGrpcV3::GetOperations(grpc::ServerContext* context,
                                          const v3::GetOperationsRequest* request,
                                          v3::GetOperationsResponse* response) {
   return ServeGrpcQuery(caller_of_, *context, kGetOperations, [&](const Principal& caller) {
-    SV_RETURN_IF_ERROR(ValidateGetOperations(request->service()));
     SV_ASSIGN_OR_RETURN(std::vector<Operation> operations,
-                        queries_.GetOperations(caller, request->service(), request->span_kind()));
+                        RequestedOperations(queries_, caller, *request));
     std::set<std::pair<std::string, std::string>> unique;
     for (const auto& op : operations) {
       unique.emplace(op.name, op.span_kind.empty() ? "internal" : op.span_kind);

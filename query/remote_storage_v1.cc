@@ -53,9 +53,7 @@ grpc::Status RemoteStorageV1Reader::GetServices(grpc::ServerContext* context,
                                                 const s1::GetServicesRequest*,
                                                 s1::GetServicesResponse* response) {
   return ServeGrpcQuery(caller_of_, *context, kGetServices, [&](const Principal& caller) {
-    SV_ASSIGN_OR_RETURN(std::vector<std::string> services, queries_.GetServices(caller));
-    for (auto& service : services) response->add_services(std::move(service));
-    return absl::OkStatus();
+    return FillServices(queries_, caller, *response);
   });
 }
 
@@ -63,9 +61,8 @@ grpc::Status RemoteStorageV1Reader::GetOperations(grpc::ServerContext* context,
                                                   const s1::GetOperationsRequest* request,
                                                   s1::GetOperationsResponse* response) {
   return ServeGrpcQuery(caller_of_, *context, kGetOperations, [&](const Principal& caller) {
-    SV_RETURN_IF_ERROR(ValidateGetOperations(request->service()));
     SV_ASSIGN_OR_RETURN(std::vector<Operation> operations,
-                        queries_.GetOperations(caller, request->service(), request->span_kind()));
+                        RequestedOperations(queries_, caller, *request));
     FillOperationsAndNames(operations, *response);
     return absl::OkStatus();
   });
