@@ -12,7 +12,7 @@ const { startServer } = require('./lib/server');
 const { request, getJson, qs } = require('./lib/http');
 const otel = require('./lib/otel');
 const proto = require('./lib/otlp_proto');
-const { assertJaegerTrace } = require('./lib/expect');
+const { ingestGoodTrace, assertServingAfterwards } = require('./lib/good_trace');
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -23,17 +23,7 @@ let good; // the rich trace ingested before any bad input
 
 before(async () => {
   server = await startServer({ name: 'spanvault-bad-input' });
-  good = otel.buildRichTrace({
-    service: 'good-shop', workerService: 'good-worker', orderId: 'G-1', baseNs: otel.baseTimeNs(60000),
-  });
-  const exporter = otel.createExporter(server, 'http/protobuf');
-  try {
-    await otel.exportSpans(exporter, good.spans, 'good export');
-  } finally {
-    await exporter.shutdown();
-  }
-  const trace = await getJson(`${server.queryUrl}/api/traces/${good.traceId}`);
-  assertJaegerTrace(trace.data[0], good.spans, { where: 'good trace before bad input' });
+  good = await ingestGoodTrace(server, 'G-1');
 });
 
 after(async () => {
@@ -486,23 +476,7 @@ test('query: unknown /api path → 404, POST → 405', async () => {
 // --- afterwards ------------------------------------------------------------------------------
 
 test('after all of that: the good trace is whole, health is fine, exports still work', async () => {
-  const trace = await getJson(`${server.queryUrl}/api/traces/${good.traceId}`);
-  assertJaegerTrace(trace.data[0], good.spans, { where: 'good trace after bad input' });
-  await assertStillServing();
+  await assertServingAfterwards(server, good, 'G-2');
   const ready = await request(`${server.adminUrl}/readyz`);
   assert.equal(ready.status, 200);
-  const fresh = otel.buildRichTrace({
-    service: 'fresh-shop', workerService: 'fresh-worker', orderId: 'G-2', baseNs: otel.baseTimeNs(30000),
-  });
-  for (const protocol of otel.PROTOCOLS) {
-    const exporter = otel.createExporter(server, protocol);
-    try {
-      await otel.exportSpans(exporter, fresh.spans, `fresh ${protocol} export`);
-    } finally {
-      await exporter.shutdown();
-    }
-  }
-  const after = await getJson(`${server.queryUrl}/api/traces/${fresh.traceId}`);
-  // Sent three times: stored once.
-  assertJaegerTrace(after.data[0], fresh.spans, { where: 'fresh trace' });
 });

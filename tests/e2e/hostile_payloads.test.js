@@ -14,7 +14,7 @@ const { startServer } = require('./lib/server');
 const { request, getJson } = require('./lib/http');
 const otel = require('./lib/otel');
 const proto = require('./lib/otlp_proto');
-const { assertJaegerTrace } = require('./lib/expect');
+const { ingestGoodTrace, assertServingAfterwards } = require('./lib/good_trace');
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -29,17 +29,7 @@ let good; // the rich trace acknowledged before any hostile payload
 
 before(async () => {
   server = await startServer({ name: 'spanvault-hostile' });
-  good = otel.buildRichTrace({
-    service: 'good-shop', workerService: 'good-worker', orderId: 'H-1', baseNs: otel.baseTimeNs(60000),
-  });
-  const exporter = otel.createExporter(server, 'http/protobuf');
-  try {
-    await otel.exportSpans(exporter, good.spans, 'good export');
-  } finally {
-    await exporter.shutdown();
-  }
-  const trace = await getJson(`${server.queryUrl}/api/traces/${good.traceId}`);
-  assertJaegerTrace(trace.data[0], good.spans, { where: 'good trace before hostile payloads' });
+  good = await ingestGoodTrace(server, 'H-1');
 });
 
 after(async () => {
@@ -429,22 +419,5 @@ test('an empty attribute key → accepted and read back as the tag ""', async ()
 // --- afterwards ------------------------------------------------------------------------------
 
 test('after all of that: the good trace is whole, health is fine, exports still work', async () => {
-  assert.ok(server.running, 'spanvault is still running');
-  const trace = await getJson(`${server.queryUrl}/api/traces/${good.traceId}`);
-  assertJaegerTrace(trace.data[0], good.spans, { where: 'good trace after hostile payloads' });
-  const health = await request(`${server.adminUrl}/healthz`);
-  assert.equal(health.status, 200);
-  const fresh = otel.buildRichTrace({
-    service: 'fresh-shop', workerService: 'fresh-worker', orderId: 'H-2', baseNs: otel.baseTimeNs(30000),
-  });
-  for (const protocol of otel.PROTOCOLS) {
-    const exporter = otel.createExporter(server, protocol);
-    try {
-      await otel.exportSpans(exporter, fresh.spans, `fresh ${protocol} export`);
-    } finally {
-      await exporter.shutdown();
-    }
-  }
-  const afterwards = await getJson(`${server.queryUrl}/api/traces/${fresh.traceId}`);
-  assertJaegerTrace(afterwards.data[0], fresh.spans, { where: 'fresh trace' });
+  await assertServingAfterwards(server, good, 'H-2');
 });
