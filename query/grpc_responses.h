@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "auth/principal.h"
 #include "common/status_macros.h"
 #include "query/grpc_query_params.h"
@@ -60,15 +61,23 @@ void FillOperations(const std::vector<Operation>& operations, Response& response
   }
 }
 
-// The service links as Dependency / DependencyLink messages (parent, child, call_count).
-template <typename Response>
-void FillDependencies(const std::vector<spanmetrics::DependencyLink>& edges, Response& response) {
+// GetDependencies of every API: the service links in the request's window (ending now when it
+// names no end) as `caller` may see them, as Dependency / DependencyLink messages (parent,
+// child, call_count); kInvalidArgument naming the field for a bad window.
+template <typename Request, typename Response>
+absl::Status FillDependencies(QueryService& queries, const Principal& caller,
+                              const Request& request, Response& response) {
+  SV_ASSIGN_OR_RETURN(TimeWindow window, ParseGetDependencies(request));
+  const auto [end, lookback] = EndAndLookback(window, absl::Now());
+  SV_ASSIGN_OR_RETURN(std::vector<spanmetrics::DependencyLink> edges,
+                      queries.GetDependencies(caller, end, lookback, ""));
   for (const auto& edge : edges) {
     auto* out = response.add_dependencies();
     out->set_parent(edge.parent);
     out->set_child(edge.child);
     out->set_call_count(edge.call_count);
   }
+  return absl::OkStatus();
 }
 
 // A TraceSummary message (api_v3, storage.v2) with `trace_id` in the form its API uses.

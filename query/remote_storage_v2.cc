@@ -123,12 +123,7 @@ grpc::Status RemoteStorageV2Dependencies::GetDependencies(grpc::ServerContext* c
                                                           const s2::GetDependenciesRequest* request,
                                                           s2::GetDependenciesResponse* response) {
   return ServeGrpcQuery(caller_of_, *context, kGetDependencies, [&](const Principal& caller) {
-    SV_ASSIGN_OR_RETURN(TimeWindow window, ParseGetDependencies(*request));
-    const auto [end, lookback] = EndAndLookback(window, absl::Now());
-    SV_ASSIGN_OR_RETURN(std::vector<spanmetrics::DependencyLink> edges,
-                        queries_.GetDependencies(caller, end, lookback, ""));
-    FillDependencies(edges, *response);
-    return absl::OkStatus();
+    return FillDependencies(queries_, caller, *request, *response);
   });
 }
 
