@@ -155,6 +155,9 @@ struct TraceStoreOptions {
   Clock* clock = nullptr;
   // Tests only: RocksDB files in plaintext. Default: false.
   bool testing_no_encryption = false;
+  // The process's memory budget; RocksDB's memtables and block cache are sized from it
+  // (RocksDbOptions::memory_budget_bytes). 0: RocksDB's defaults. Default: 0.
+  uint64_t memory_budget_bytes = 0;
 };
 
 // The in-memory reference store (tests, and the conformance suite's baseline).

@@ -53,6 +53,10 @@ struct RocksDbOptions {
   std::shared_ptr<const KeyRing> encryption_keys;
   // Tests only: plaintext files (the plaintext hunt's negative control). Default: false.
   bool testing_no_encryption = false;
+  // Memory for RocksDB: every memtable together takes at most a quarter of it (flushes start
+  // beyond), the block cache shared by every column family an eighth. 0: RocksDB's defaults
+  // (memtables bounded per column family only, a cache per column family). Default: 0.
+  uint64_t memory_budget_bytes = 0;
 };
 
 // Opens or creates the database at `path` (the directory is created). kInvalidArgument when
