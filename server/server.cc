@@ -170,6 +170,7 @@ absl::Status Server::StartStore() {
   options.sync_writes = config_.sync_writes;
   options.max_pending_spans = config_.max_pending_spans;
   options.retention = config_.retention;
+  options.testing_write_buffer_bytes = config_.testing_write_buffer_bytes;
   absl::Status encryption = ConfigureEncryption(config_, &options);
   if (!encryption.ok()) return encryption;
   auto store = OpenRocksDbTraceStore(options);

@@ -155,6 +155,9 @@ struct TraceStoreOptions {
   Clock* clock = nullptr;
   // Tests only: RocksDB files in plaintext. Default: false.
   bool testing_no_encryption = false;
+  // Tests only: every RocksDB memtable this many bytes (frequent flushes and compactions).
+  // 0: the production sizes. Default: 0.
+  uint64_t testing_write_buffer_bytes = 0;
 };
 
 // The in-memory reference store (tests, and the conformance suite's baseline).

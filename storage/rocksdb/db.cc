@@ -32,25 +32,30 @@ rocksdb::ColumnFamilyOptions TableOptions(bool bloom, size_t write_buffer_mb) {
   return cf;
 }
 
-std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
+std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(uint64_t testing_write_buffer_bytes) {
   auto spans = TableOptions(/*bloom=*/true, 64);
   // Bucket and trace id: reading a trace probes every live bucket, most of them without it.
   spans.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(24));
   auto summaries = TableOptions(/*bloom=*/true, 16);
   summaries.merge_operator = NewSummaryMergeOperator();
-  return {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-          {"spans", spans},
-          {"summaries", summaries},
-          {"index", TableOptions(/*bloom=*/false, 32)},
-          {"catalog", TableOptions(/*bloom=*/false, 4)},
-          {"pending", TableOptions(/*bloom=*/true, 8)},
-          {"decisions", TableOptions(/*bloom=*/true, 8)},
-          {"decision_log", TableOptions(/*bloom=*/false, 4)},
-          {"rules", TableOptions(/*bloom=*/false, 1)},
-          {"identities", TableOptions(/*bloom=*/false, 1)},
-          {"audit", TableOptions(/*bloom=*/false, 4)},
-          {"span_metrics", TableOptions(/*bloom=*/true, 4)},
-          {"journeys", TableOptions(/*bloom=*/true, 4)}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> out = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {"spans", spans},
+      {"summaries", summaries},
+      {"index", TableOptions(/*bloom=*/false, 32)},
+      {"catalog", TableOptions(/*bloom=*/false, 4)},
+      {"pending", TableOptions(/*bloom=*/true, 8)},
+      {"decisions", TableOptions(/*bloom=*/true, 8)},
+      {"decision_log", TableOptions(/*bloom=*/false, 4)},
+      {"rules", TableOptions(/*bloom=*/false, 1)},
+      {"identities", TableOptions(/*bloom=*/false, 1)},
+      {"audit", TableOptions(/*bloom=*/false, 4)},
+      {"span_metrics", TableOptions(/*bloom=*/true, 4)},
+      {"journeys", TableOptions(/*bloom=*/true, 4)}};
+  if (testing_write_buffer_bytes > 0) {
+    for (auto& descriptor : out) descriptor.options.write_buffer_size = testing_write_buffer_bytes;
+  }
+  return out;
 }
 
 absl::Status CheckFormat(rocksdb::DB& db) {
@@ -101,7 +106,8 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   options.paranoid_checks = true;
   std::vector<rocksdb::ColumnFamilyHandle*> raw;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, path, Descriptors(), &raw, &raw_db);
+  rocksdb::Status s = rocksdb::DB::Open(
+      options, path, Descriptors(db_options.testing_write_buffer_bytes), &raw, &raw_db);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening the database in ", path));
   auto out = std::make_unique<RocksDb>();
   out->env = std::move(store_env->env);

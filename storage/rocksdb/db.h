@@ -53,6 +53,9 @@ struct RocksDbOptions {
   std::shared_ptr<const KeyRing> encryption_keys;
   // Tests only: plaintext files (the plaintext hunt's negative control). Default: false.
   bool testing_no_encryption = false;
+  // Tests only: every column family's memtable this many bytes, instead of the production
+  // sizes (1 to 64 MiB), so that flushes and compactions come quickly. 0: production. Default: 0.
+  uint64_t testing_write_buffer_bytes = 0;
 };
 
 // Opens or creates the database at `path` (the directory is created). kInvalidArgument when
