@@ -238,10 +238,76 @@ function printProblems(problems) {
   if (problems.length > 60) process.stderr.write(`  ... and ${problems.length - 60} more\n`);
 }
 
+// Start, check what the previous iterations sent, load, kill -9; until the iterations or the
+// minutes are done or a check finds a problem. The server is left running.
+async function iterate(server, ledger, run, clients, deadline) {
+  const { opts } = run;
+  const schedule = new Rng(opts.seed, 'schedule');
+  const checks = new Rng(opts.seed, 'checks');
+  let afterKill = null;
+  for (let n = 1; ; n++) {
+    const startAt = Date.now();
+    await startAndWaitReady(server);
+    const startMs = Date.now() - startAt;
+    const files = rocksFiles(server.dataDir);
+    if (afterKill && [...afterKill.ssts].some((s) => !files.ssts.has(s))) run.discardedFileKills++;
+    run.noteFiles(files);
+    if (n > 1) {
+      // The store opened; what the previous iterations acknowledged reads back.
+      const touched = ledger.takeTouched();
+      const older = sample(ledger.sentTraces(), 60, checks);
+      const checkAt = Date.now();
+      const { problems, states } = await checkTraces(server, ledger, [...new Set([...sample(touched, 240, checks), ...older])]);
+      run.record(n - 1, problems);
+      process.stdout.write(`  restart ready in ${startMs} ms; checked ${states.absent + states.pending + states.decided} traces in ${Date.now() - checkAt} ms ` +
+                           `(${states.pending} pending, ${states.decided} decided, ${states.absent} absent): ` +
+                           `${problems.length} problems\n`);
+      if (problems.length > 0) break;
+    }
+    const done = deadline !== null ? Date.now() >= deadline : n > opts.iterations;
+    if (done) break;
+    const retries = queueRetries(ledger, clients, schedule, n);
+    const stats = await loadAndKill(run, server, clients, schedule, n);
+    run.iterations = n;
+    afterKill = rocksFiles(server.dataDir);
+    run.noteFiles(afterKill);
+    const kill = run.kills.at(-1);
+    process.stdout.write(`iteration ${n}: load ${kill.loadMs} ms${kill.midRequest ? ', killed mid-request' : ''}, ${stats.acked} acknowledged, ${stats.unknown} unknown ` +
+                         `(${[...stats.reasons].map(([r, c]) => `${r}: ${c}`).join(', ') || '-'}), ` +
+                         `${retries.unknown} + ${retries.acked} resent, kill -9 with ${kill.pending ?? '?'} pending traces\n`);
+  }
+}
+
+// The last start: nothing more is sent; every pending decision resumes and completes. Then
+// every trace ever sent is checked, and again after a graceful restart (exit code 0).
+async function finalChecks(server, ledger, run) {
+  const { waitFor } = e2e.require('./lib/wait');
+  await waitFor(async () => {
+    const pending = await metric(server, 'spanvault_sampling_pending_traces');
+    if (pending === 0) return true;
+    throw new Error(`${pending} traces pending`);
+  }, { timeoutMs: 120000, intervalMs: 200, what: 'every pending trace to be decided' });
+  const all = ledger.sentTraces();
+  const checkAt = Date.now();
+  let { problems, states } = await checkTraces(server, ledger, all, { final: true });
+  run.record('final', problems);
+  run.unknownStored = states.unknownStored;
+  process.stdout.write(`final check: ${all.length} traces in ${Date.now() - checkAt} ms (${states.decided} kept, ` +
+                       `${states.absent} absent, ${states.pending} pending): ${problems.length} problems\n`);
+  // And once more after a graceful restart (exit code 0).
+  await server.stop();
+  await startAndWaitReady(server);
+  ({ problems, states } = await checkTraces(server, ledger, all, { final: true, summaries: false }));
+  run.record('final, after a graceful restart', problems);
+  process.stdout.write(`after a graceful restart: ${problems.length} problems\n`);
+  const errors = serverErrors(server);
+  for (const line of errors.slice(0, 20)) run.record('server log', [{ type: 'server-error', detail: line }]);
+  await server.stop();
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const { SpanvaultServer } = e2e.require('./lib/server');
-  const { waitFor } = e2e.require('./lib/wait');
   const started = Date.now();
   const deadline = opts.minutes !== null ? started + opts.minutes * 60000 : null;
   process.stdout.write(`crash torture: seed ${opts.seed} (replay with --seed ${opts.seed}), ` +
@@ -259,67 +325,11 @@ async function main() {
   });
   const ledger = new Ledger(path.join(workDir, 'client-log.jsonl'));
   const run = new Run(opts);
-  const schedule = new Rng(opts.seed, 'schedule');
-  const checks = new Rng(opts.seed, 'checks');
   const clients = Array.from({ length: opts.clients }, (_, i) => new Client(i, new Rng(opts.seed, `client-${i}`), ledger));
   let failed = false;
   try {
-    let afterKill = null;
-    for (let n = 1; ; n++) {
-      const startAt = Date.now();
-      await startAndWaitReady(server);
-      const startMs = Date.now() - startAt;
-      const files = rocksFiles(server.dataDir);
-      if (afterKill && [...afterKill.ssts].some((s) => !files.ssts.has(s))) run.discardedFileKills++;
-      run.noteFiles(files);
-      if (n > 1) {
-        // The store opened; what the previous iterations acknowledged reads back.
-        const touched = ledger.takeTouched();
-        const older = sample(ledger.sentTraces(), 60, checks);
-        const checkAt = Date.now();
-        const { problems, states } = await checkTraces(server, ledger, [...new Set([...sample(touched, 240, checks), ...older])]);
-        run.record(n - 1, problems);
-        process.stdout.write(`  restart ready in ${startMs} ms; checked ${states.absent + states.pending + states.decided} traces in ${Date.now() - checkAt} ms ` +
-                             `(${states.pending} pending, ${states.decided} decided, ${states.absent} absent): ` +
-                             `${problems.length} problems\n`);
-        if (problems.length > 0) break;
-      }
-      const done = deadline !== null ? Date.now() >= deadline : n > opts.iterations;
-      if (done) break;
-      const retries = queueRetries(ledger, clients, schedule, n);
-      const stats = await loadAndKill(run, server, clients, schedule, n);
-      run.iterations = n;
-      afterKill = rocksFiles(server.dataDir);
-      run.noteFiles(afterKill);
-      const kill = run.kills.at(-1);
-      process.stdout.write(`iteration ${n}: load ${kill.loadMs} ms${kill.midRequest ? ', killed mid-request' : ''}, ${stats.acked} acknowledged, ${stats.unknown} unknown ` +
-                           `(${[...stats.reasons].map(([r, c]) => `${r}: ${c}`).join(', ') || '-'}), ` +
-                           `${retries.unknown} + ${retries.acked} resent, kill -9 with ${kill.pending ?? '?'} pending traces\n`);
-    }
-    if (run.problems.length === 0) {
-      // The last start: nothing more is sent; every pending decision resumes and completes.
-      await waitFor(async () => {
-        const pending = await metric(server, 'spanvault_sampling_pending_traces');
-        if (pending === 0) return true;
-        throw new Error(`${pending} traces pending`);
-      }, { timeoutMs: 120000, intervalMs: 200, what: 'every pending trace to be decided' });
-      const all = ledger.sentTraces();
-      const checkAt = Date.now();
-      let { problems, states } = await checkTraces(server, ledger, all, { final: true });
-      run.record('final', problems);
-      run.unknownStored = states.unknownStored;
-      process.stdout.write(`final check: ${all.length} traces in ${Date.now() - checkAt} ms (${states.decided} kept, ` +
-                           `${states.absent} absent, ${states.pending} pending): ${problems.length} problems\n`);
-      // And once more after a graceful restart (exit code 0).
-      await server.stop();
-      await startAndWaitReady(server);
-      ({ problems, states } = await checkTraces(server, ledger, all, { final: true, summaries: false }));
-      run.record('final, after a graceful restart', problems);
-      process.stdout.write(`after a graceful restart: ${problems.length} problems\n`);
-      const errors = serverErrors(server);
-      for (const line of errors.slice(0, 20)) run.record('server log', [{ type: 'server-error', detail: line }]);
-      await server.stop();
-    }
+    await iterate(server, ledger, run, clients, deadline);
+    if (run.problems.length === 0) await finalChecks(server, ledger, run);
   } catch (e) {
     failed = true;
     process.stderr.write(`\ntorture aborted: ${e.stack || e}\n`);
