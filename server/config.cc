@@ -135,6 +135,11 @@ absl::Status ServerConfig::Validate() const {
   if (max_pending_spans < 1) {
     return absl::InvalidArgumentError("max_pending_spans must be at least 1");
   }
+  if (testing_write_buffer_bytes != 0 && testing_write_buffer_bytes < 65536) {
+    // RocksDB would silently raise it to 64 KiB.
+    return absl::InvalidArgumentError(
+        "testing_write_buffer_bytes must be 0 (production sizes) or at least 65536");
+  }
   if (retention < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("retention must not be negative (0 keeps spans forever)");
   }
@@ -313,6 +318,9 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (key == "sync_writes") return ReadScalar(value, key, &c->sync_writes);
   if (key == "ingest_auth") return ReadScalar(value, key, &c->ingest_auth);
   if (key == "testing_no_encryption") return ReadScalar(value, key, &c->testing_no_encryption);
+  if (key == "testing_write_buffer_bytes") {
+    return ReadScalar(value, key, &c->testing_write_buffer_bytes);
+  }
   if (key == "max_request_bytes") return ReadScalar(value, key, &c->max_request_bytes);
   if (key == "max_pending_spans") return ReadScalar(value, key, &c->max_pending_spans);
   if (key == "memory_limit") return ReadByteSize(value, key, &c->memory_limit);
@@ -401,6 +409,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
                  "key file for encryption at rest (mode 0600; see `spanvault keygen`)");
   // Tests only, so not in --help: the plaintext hunt's negative control.
   app.add_flag("--testing-no-encryption", flags.testing_no_encryption)->group("");
+  // Tests only: tiny memtables, so the crash torture's kills land mid-flush and mid-compaction.
+  app.add_option("--testing-write-buffer-bytes", flags.testing_write_buffer_bytes)->group("");
   app.add_option("--sink", flags.sink,
                  "rocksdb, or discard (benchmarks only: drop what is received)");
   app.add_option("--tls-cert", flags.tls_cert, "TLS certificate chain (PEM) for every listener");
@@ -457,6 +467,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   if (given("--ingest-auth")) config.ingest_auth = flags.ingest_auth;
   if (given("--encryption-key-file")) config.encryption_key_file = flags.encryption_key_file;
   if (given("--testing-no-encryption")) config.testing_no_encryption = flags.testing_no_encryption;
+  if (given("--testing-write-buffer-bytes")) {
+    config.testing_write_buffer_bytes = flags.testing_write_buffer_bytes;
+  }
   if (given("--sink")) config.sink = flags.sink;
   if (given("--tls-cert")) config.tls_cert = flags.tls_cert;
   if (given("--tls-key")) config.tls_key = flags.tls_key;

@@ -78,6 +78,10 @@ struct ServerConfig {
   std::string encryption_key_file;
   // Tests only (hidden flag --testing-no-encryption): store in plaintext. Default: false.
   bool testing_no_encryption = false;
+  // Tests only (hidden flag --testing-write-buffer-bytes): every RocksDB memtable this size, so
+  // flushes and compactions come within seconds of load (the crash torture). 0: the
+  // production sizes. At least 65536 otherwise. Default: 0.
+  uint64_t testing_write_buffer_bytes = 0;
   // Where received spans go: "rocksdb" (the store) or "discard" (benchmark-only: the receivers
   // decode and validate, then drop; see collector/discard_sink.h). Default: "rocksdb".
   std::string sink = "rocksdb";

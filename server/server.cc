@@ -173,6 +173,7 @@ absl::Status Server::StartStore() {
   options.max_pending_spans = config_.max_pending_spans;
   options.retention = config_.retention;
   options.memory_budget_bytes = config_.memory_limit;
+  options.testing_write_buffer_bytes = config_.testing_write_buffer_bytes;
   absl::Status encryption = ConfigureEncryption(config_, &options);
   if (!encryption.ok()) return encryption;
   auto store = OpenRocksDbTraceStore(options);

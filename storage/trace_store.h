@@ -158,6 +158,9 @@ struct TraceStoreOptions {
   // The process's memory budget; RocksDB's memtables and block cache are sized from it
   // (RocksDbOptions::memory_budget_bytes). 0: RocksDB's defaults. Default: 0.
   uint64_t memory_budget_bytes = 0;
+  // Tests only: every RocksDB memtable this many bytes (frequent flushes and compactions).
+  // 0: the production sizes. Default: 0.
+  uint64_t testing_write_buffer_bytes = 0;
 };
 
 // The in-memory reference store (tests, and the conformance suite's baseline).

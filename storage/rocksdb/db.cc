@@ -37,8 +37,9 @@ rocksdb::ColumnFamilyOptions TableOptions(bool bloom, size_t write_buffer_mb,
 }
 
 // `cache`: the block cache every column family shares; null: one of RocksDB's per family.
+// `testing_write_buffer_bytes` > 0: every memtable that size (tests only).
 std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
-    const std::shared_ptr<rocksdb::Cache>& cache) {
+    const std::shared_ptr<rocksdb::Cache>& cache, uint64_t testing_write_buffer_bytes) {
   auto table = [&cache](bool bloom, size_t write_buffer_mb) {
     return TableOptions(bloom, write_buffer_mb, cache);
   };
@@ -47,19 +48,24 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
   spans.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(24));
   auto summaries = table(/*bloom=*/true, 16);
   summaries.merge_operator = NewSummaryMergeOperator();
-  return {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-          {"spans", spans},
-          {"summaries", summaries},
-          {"index", table(/*bloom=*/false, 32)},
-          {"catalog", table(/*bloom=*/false, 4)},
-          {"pending", table(/*bloom=*/true, 8)},
-          {"decisions", table(/*bloom=*/true, 8)},
-          {"decision_log", table(/*bloom=*/false, 4)},
-          {"rules", table(/*bloom=*/false, 1)},
-          {"identities", table(/*bloom=*/false, 1)},
-          {"audit", table(/*bloom=*/false, 4)},
-          {"span_metrics", table(/*bloom=*/true, 4)},
-          {"journeys", table(/*bloom=*/true, 4)}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> out = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {"spans", spans},
+      {"summaries", summaries},
+      {"index", table(/*bloom=*/false, 32)},
+      {"catalog", table(/*bloom=*/false, 4)},
+      {"pending", table(/*bloom=*/true, 8)},
+      {"decisions", table(/*bloom=*/true, 8)},
+      {"decision_log", table(/*bloom=*/false, 4)},
+      {"rules", table(/*bloom=*/false, 1)},
+      {"identities", table(/*bloom=*/false, 1)},
+      {"audit", table(/*bloom=*/false, 4)},
+      {"span_metrics", table(/*bloom=*/true, 4)},
+      {"journeys", table(/*bloom=*/true, 4)}};
+  if (testing_write_buffer_bytes > 0) {
+    for (auto& descriptor : out) descriptor.options.write_buffer_size = testing_write_buffer_bytes;
+  }
+  return out;
 }
 
 absl::Status CheckFormat(rocksdb::DB& db) {
@@ -116,7 +122,8 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   }
   std::vector<rocksdb::ColumnFamilyHandle*> raw;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, path, Descriptors(cache), &raw, &raw_db);
+  rocksdb::Status s = rocksdb::DB::Open(
+      options, path, Descriptors(cache, db_options.testing_write_buffer_bytes), &raw, &raw_db);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening the database in ", path));
   auto out = std::make_unique<RocksDb>();
   out->env = std::move(store_env->env);

@@ -57,6 +57,9 @@ struct RocksDbOptions {
   // beyond), the block cache shared by every column family an eighth. 0: RocksDB's defaults
   // (memtables bounded per column family only, a cache per column family). Default: 0.
   uint64_t memory_budget_bytes = 0;
+  // Tests only: every column family's memtable this many bytes, instead of the production
+  // sizes (1 to 64 MiB), so that flushes and compactions come quickly. 0: production. Default: 0.
+  uint64_t testing_write_buffer_bytes = 0;
 };
 
 // Opens or creates the database at `path` (the directory is created). kInvalidArgument when

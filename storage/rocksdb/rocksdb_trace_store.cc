@@ -575,6 +575,7 @@ absl::StatusOr<std::unique_ptr<TraceStore>> OpenRocksDbTraceStore(
   db_options.encryption_keys = options.encryption_keys;
   db_options.testing_no_encryption = options.testing_no_encryption;
   db_options.memory_budget_bytes = options.memory_budget_bytes;
+  db_options.testing_write_buffer_bytes = options.testing_write_buffer_bytes;
   auto db = OpenRocksDb(options.path, db_options);
   if (!db.ok()) return db.status();
   auto store = std::make_unique<RocksDbTraceStore>(options, std::move(*db));

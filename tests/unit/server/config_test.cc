@@ -182,6 +182,30 @@ TEST(ConfigTest, EncryptionKeyFileFromFlagOrYamlAndTheHiddenTestingSwitch) {
   EXPECT_TRUE(c->testing_no_encryption);
 }
 
+TEST(ConfigTest, TestingWriteBufferBytesFromFlagOrYamlZeroOrAtLeast64KiB) {
+  auto c = Parse({});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->testing_write_buffer_bytes, 0u);
+  spanvault::testing::TempDir dir;
+  std::string path = dir.path() + "/c.yaml";
+  std::ofstream(path) << "testing_write_buffer_bytes: 131072\n";
+  c = Parse({"--config", path});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->testing_write_buffer_bytes, 131072u);
+  c = Parse({"--config", path, "--testing-write-buffer-bytes", "65536"});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->testing_write_buffer_bytes, 65536u);
+  c = Parse({"--testing-write-buffer-bytes", "0"});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->testing_write_buffer_bytes, 0u);
+  EXPECT_THAT(Parse({"--testing-write-buffer-bytes", "65535"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("testing_write_buffer_bytes must be 0")));
+  // (CLI11 leaves a hidden option's name out of its message.)
+  EXPECT_THAT(Parse({"--testing-write-buffer-bytes", "lots"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Could not convert")));
+}
+
 TEST(ConfigTest, TheTestingSwitchIsNotInTheHelp) {
   std::vector<std::string> args = {"spanvault", "--help"};
   std::vector<char*> argv;
@@ -190,6 +214,7 @@ TEST(ConfigTest, TheTestingSwitchIsNotInTheHelp) {
   SV_ASSERT_OK(ParseServerConfig(static_cast<int>(argv.size()), argv.data(), &help));
   EXPECT_THAT(help, HasSubstr("--encryption-key-file"));
   EXPECT_THAT(help, ::testing::Not(HasSubstr("testing-no-encryption")));
+  EXPECT_THAT(help, ::testing::Not(HasSubstr("testing-write-buffer-bytes")));
 }
 
 TEST(ConfigTest, TlsFlagsApplyToEveryListenerWithPerListenerOverrides) {
