@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -354,12 +355,21 @@ absl::StatusOr<int> TailSampler::DecideDue() {
     });
   }
   written.WaitForNotification();
+  bool was_failing = false;
+  {
+    absl::MutexLock lock(&mu_);
+    was_failing = std::exchange(decisions_failing_, !status.ok());
+  }
   if (!status.ok()) {
-    spdlog::error("tail sampling: cannot store {} decisions, retrying: {}", decisions.size(),
-                  std::string(status.message()));
+    // Kept pending (and in the store) and decided again every kRetryDecision; logged once.
+    if (!was_failing) {
+      spdlog::error("tail sampling: cannot store {} decisions, retrying until it works: {}",
+                    decisions.size(), std::string(status.message()));
+    }
     Requeue(due, now + kRetryDecision);
     return status;
   }
+  if (was_failing) spdlog::warn("tail sampling: decisions are stored again");
   for (size_t i = 0; i < due.size(); ++i) {
     const auto& d = decisions[i];
     metrics_->traces.With({d.keep ? "kept" : "dropped", d.policy}).Increment();

@@ -140,6 +140,8 @@ class TailSampler final : public SpanSink {
   DecisionCache decisions_ ABSL_GUARDED_BY(mu_);
   absl::Time next_forget_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The last decision write failed (logged once until one succeeds again).
+  bool decisions_failing_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace spanvault::sampling

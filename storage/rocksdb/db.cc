@@ -72,6 +72,7 @@ absl::Status CheckFormat(rocksdb::DB& db) {
 }  // namespace
 
 RocksDb::~RocksDb() {
+  if (disk) disk->Shutdown();
   handles.clear();
   if (db) static_cast<void>(db->Close());  // the DB is going away either way
 }
@@ -99,6 +100,11 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   options.max_background_jobs = 2;
   options.keep_log_file_num = 5;
   options.paranoid_checks = true;
+  DiskSpaceWatchOptions watch;
+  watch.path = path;
+  watch.resume_free_bytes = db_options.resume_free_bytes;
+  auto disk = std::make_shared<DiskSpaceWatch>(std::move(watch));
+  options.listeners.push_back(disk);
   std::vector<rocksdb::ColumnFamilyHandle*> raw;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, path, Descriptors(), &raw, &raw_db);
@@ -106,6 +112,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   auto out = std::make_unique<RocksDb>();
   out->env = std::move(store_env->env);
   out->encryption = std::move(store_env->provider);
+  out->disk = std::move(disk);
   out->db.reset(raw_db);
   for (auto* h : raw) out->handles.emplace_back(h);
   out->spans = raw[1];
