@@ -231,9 +231,20 @@ void TailSampler::Consume(SpanBatch batch, SpanSinkDone done) {
   auto answer = [join](absl::Status s) { join->Answer(s); };
   if (parts[kKeep].span_count() > 0) store_.Consume(std::move(parts[kKeep]), answer);
   if (parts[kPending].span_count() > 0) {
+    std::vector<std::pair<TraceId, Arrival>> pending;
+    for (const auto& [trace, route] : routes) {
+      if (route == kPending) pending.emplace_back(trace, arrivals[trace]);
+    }
     store_.ConsumePending(std::move(parts[kPending]), std::move(states),
-                          [this, join](absl::Status s, std::vector<DuplicateSpans> duplicates) {
-                            Uncount(duplicates);
+                          [this, join, pending = std::move(pending)](
+                              absl::Status s, std::vector<DuplicateSpans> duplicates) {
+                            if (s.ok()) {
+                              Uncount(duplicates);
+                            } else {
+                              absl::MutexLock lock(&failed_mu_);
+                              failed_arrivals_.insert(failed_arrivals_.end(), pending.begin(),
+                                                      pending.end());
+                            }
                             join->Answer(s);
                           });
   }
@@ -250,6 +261,29 @@ void TailSampler::Uncount(const std::vector<DuplicateSpans>& duplicates) {
     p.bytes -= d.bytes;
     pending_bytes_ -= d.bytes;
     Schedule(d.trace_id, it->second, DeadlineOf(it->second));
+  }
+}
+
+void TailSampler::UnrouteFailedWritesLocked() {
+  std::vector<std::pair<TraceId, Arrival>> arrivals;
+  {
+    absl::MutexLock lock(&failed_mu_);
+    arrivals.swap(failed_arrivals_);
+  }
+  for (const auto& [trace, arrival] : arrivals) {
+    auto it = pending_.find(trace);
+    if (it == pending_.end()) continue;  // being decided meanwhile
+    State& state = it->second;
+    state.persisted.span_count -= arrival.spans;
+    state.persisted.bytes -= arrival.bytes;
+    pending_bytes_ -= arrival.bytes;
+    if (state.persisted.span_count <= 0 && state.excess_spans == 0) {
+      deadlines_.erase({state.deadline, trace});
+      pending_bytes_ -= state.persisted.bytes;  // 0 unless counts drifted
+      pending_.erase(it);
+      continue;
+    }
+    Schedule(trace, state, DeadlineOf(state));
   }
 }
 
@@ -333,6 +367,7 @@ absl::StatusOr<int> TailSampler::DecideDue() {
   {
     absl::MutexLock lock(&mu_);
     decisions_.Expire(now);
+    UnrouteFailedWritesLocked();
     due = TakeDueLocked(now);
   }
   if (due.empty()) return 0;
