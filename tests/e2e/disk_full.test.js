@@ -101,12 +101,15 @@ function grpcExport(body) {
   });
 }
 
-// Sends one export over HTTP/protobuf; remembers its spans when acknowledged. Returns the
-// response.
-async function exportOnce() {
-  const e = newExport();
+// The last export refused.
+let lastRefused = null;
+
+// Sends one export (`e`, else a new one) over HTTP/protobuf; remembers its spans when
+// acknowledged. Returns the response.
+async function exportOnce(e = newExport()) {
   const res = await postProtobuf(e.body);
   if (res.status === 200) acknowledged.set(e.traceId, new Set(e.spanIds));
+  else lastRefused = e;
   return res;
 }
 
@@ -244,5 +247,46 @@ test('SIGTERM and kill -9 while the disk is full: clean exit, nothing acknowledg
   assert.equal((await readyz()).status, 200, '/readyz after the restart');
   assert.equal((await exportOnce()).status, 200, 'an export after the restart');
   await assertEverythingStored('after kill -9 on a full disk');
+  await server.stop();
+});
+
+test('tail sampling on a full disk: decisions retried, a refused trace retried after its deadline is kept', async () => {
+  const decisionWaitMs = 3000;
+  server.extraArgs = ['--config', sv.writeConfig(server.rootDir, 'sampling.yaml', `
+sampling:
+  decision_wait: ${decisionWaitMs / 1000}s
+  decision_quiet: 0s
+  policies:
+    - {name: everything, type: probabilistic, probabilistic: {sampling_percentage: 100}}
+`)];
+  await server.start();
+  const before = new Set(acknowledged.keys());
+  for (let i = 0; i < 3; i++) assert.equal((await exportOnce()).status, 200, `pending export ${i}`);
+  assertDiskFullHttp(await fillAndExportUntilRefused(), 'export with sampling on');
+  const refused = lastRefused;
+  const refusedAt = Date.now();
+  const pendingHere = [...acknowledged.keys()].filter((id) => !before.has(id));
+  // The decisions come due while the disk is full: their writes fail and are retried (logged
+  // once); the refused trace is not pending (nothing of it was stored).
+  await waitFor(() => /tail sampling: cannot store \d+ decisions, retrying until it works/.test(server.output()),
+                { timeoutMs: 30000, what: 'a decision write failing on the full disk' });
+  // (Polled: a decision round takes due traces out of the count for a moment.)
+  await waitFor(async () => await metric('spanvault_sampling_pending_traces') === pendingHere.length,
+                { timeoutMs: 10000, what: 'pending traces: the acknowledged ones, not the refused one' });
+  // The refused trace's deadline, had it been kept pending, passes before the retry below.
+  await waitFor(() => Date.now() > refusedAt + decisionWaitMs + 500,
+                { timeoutMs: decisionWaitMs + 5000, what: "the refused trace's decision deadline" });
+  await freeSpaceAndWaitForRecovery('sampling on');
+  await waitFor(() => /tail sampling: decisions are stored again/.test(server.output()),
+                { timeoutMs: 30000, what: 'the decisions stored once space is free' });
+  for (const id of pendingHere) assert.equal((await sv.traceState(server, id)).state, 'decided', `trace ${id}`);
+  // The exporter's retry of the refused export, after the deadline its trace would have had.
+  assert.equal((await exportOnce(refused)).status, 200, 'the refused export, retried');
+  await waitFor(async () => (await sv.traceState(server, refused.traceId)).state === 'decided',
+                { timeoutMs: 30000, what: 'the retried trace decided' });
+  await assertEverythingStored('with sampling, after the disk was full');
+  await server.stop();
+  await server.start();
+  await assertEverythingStored('with sampling, after a restart');
   await server.stop();
 });
