@@ -46,11 +46,19 @@ uint64_t DiskSpaceWatch::FreeBytes() const {
 
 absl::Status DiskSpaceWatch::State() {
   bool full = false;
+  bool restart = false;
   std::string other;
   {
     absl::MutexLock lock(&mu_);
     full = full_;
+    restart = restart_needed_;
     other = other_error_;
+  }
+  if (full && restart) {
+    return absl::UnavailableError(absl::StrCat(
+        "disk full earlier: the filesystem of ", options_.path, " has ", FreeBytes(),
+        " bytes free again, but this database cannot resume writing without a restart (the "
+        "write that failed was the first since the last flush); restart spanvault"));
   }
   if (full) {
     return absl::UnavailableError(
@@ -74,14 +82,17 @@ bool DiskSpaceWatch::disk_full() {
   return full_;
 }
 
-void DiskSpaceWatch::OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) {
+void DiskSpaceWatch::OnBackgroundError(rocksdb::BackgroundErrorReason reason,
+                                       rocksdb::Status* error) {
   if (error == nullptr || error->ok()) return;
   absl::MutexLock lock(&mu_);
+  if (reason == rocksdb::BackgroundErrorReason::kWriteCallback) wal_failed_ = true;
   if (error->IsNoSpace()) {
     if (full_) return;  // logged once per episode
     full_ = true;
     full_since_ = absl::Now();
     tried_ = false;
+    restart_needed_ = false;
     failed_at_ = absl::InfinitePast();
     spdlog::error(
         "disk full: the filesystem of {} has no space left ({} bytes free); every write is "
@@ -101,6 +112,11 @@ void DiskSpaceWatch::OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksd
   if (error.IsNoSpace() && auto_recovery != nullptr) *auto_recovery = false;
 }
 
+void DiskSpaceWatch::OnMemTableSealed(const rocksdb::MemTableInfo&) {
+  absl::MutexLock lock(&mu_);
+  wal_failed_ = false;
+}
+
 void DiskSpaceWatch::OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) {
   if (!info.new_bg_error.ok()) return;
   absl::MutexLock lock(&mu_);
@@ -115,11 +131,13 @@ void DiskSpaceWatch::ClearLocked() {
     spdlog::warn("storage recovered from a write error; writes resumed");
   }
   full_ = false;
+  restart_needed_ = false;
   other_error_.clear();
 }
 
 bool DiskSpaceWatch::ResumeIfSpaceFreed(rocksdb::DB& db) {
   uint64_t free = FreeBytes();
+  bool wal_failed = false;
   {
     absl::MutexLock lock(&mu_);
     if (!full_) return true;
@@ -127,7 +145,24 @@ bool DiskSpaceWatch::ResumeIfSpaceFreed(rocksdb::DB& db) {
     // After a failed attempt: only once the free space grew, or after a while.
     bool grew = free >= free_at_failure_ + options_.resume_free_bytes;
     if (tried_ && !grew && absl::Now() - failed_at_ < options_.retry_after) return false;
+    if (restart_needed_) return false;
     tried_ = true;
+    wal_failed = wal_failed_;
+  }
+  // After a failed write-ahead-log write, with every active memtable empty, Resume() would keep
+  // the failed log writer and the next write would abort (see the header).
+  uint64_t entries = 0;
+  if (wal_failed &&
+      (!db.GetAggregatedIntProperty(rocksdb::DB::Properties::kNumEntriesActiveMemTable, &entries) ||
+       entries == 0)) {
+    absl::MutexLock lock(&mu_);
+    restart_needed_ = true;
+    spdlog::error(
+        "disk space is back ({} bytes free in {}), but writes cannot resume without a restart: "
+        "the write that failed was the first since the last flush, and RocksDB 7.8 would reuse "
+        "its failed write-ahead log; restart spanvault",
+        free, options_.path);
+    return false;
   }
   rocksdb::Status resumed = db.Resume();
   absl::MutexLock lock(&mu_);

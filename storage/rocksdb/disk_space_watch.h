@@ -16,6 +16,11 @@
 // flush or compaction turns the NoSpace error into one Resume() cannot clear ("Seen error"),
 // and a WAL sync aborts in an assertion of Debian's RocksDB build. Callers check writable()
 // first (the store's retention and shutdown, key rotation).
+//
+// One case is not resumed in-process: when the write-ahead-log write that failed was the first
+// since the last flush (every active memtable empty), RocksDB 7.8's Resume() switches no
+// memtable, so it keeps the failed log writer and the next write aborts in that same
+// assertion. Then the state says a restart is needed, and writes stay refused until it.
 
 #include <cstdint>
 #include <functional>
@@ -76,6 +81,7 @@ class DiskSpaceWatch final : public rocksdb::EventListener {
                             bool* auto_recovery) override;
   void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override
       ABSL_LOCKS_EXCLUDED(mu_);
+  void OnMemTableSealed(const rocksdb::MemTableInfo& info) override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Loop(rocksdb::DB* db) ABSL_LOCKS_EXCLUDED(mu_);
@@ -92,6 +98,11 @@ class DiskSpaceWatch final : public rocksdb::EventListener {
   uint64_t free_at_failure_ ABSL_GUARDED_BY(mu_) = 0;  // of the last failed Resume()
   absl::Time failed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool tried_ ABSL_GUARDED_BY(mu_) = false;
+  // A write-ahead-log write failed and no memtable was switched since (a switch in Resume()
+  // gives the log writer a fresh start).
+  bool wal_failed_ ABSL_GUARDED_BY(mu_) = false;
+  // Space is free again but Resume() is unsafe (see the file comment): only a restart helps.
+  bool restart_needed_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

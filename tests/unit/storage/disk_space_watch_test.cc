@@ -190,5 +190,23 @@ TEST_F(DiskSpaceWatchTest, TheThreadResumesByItselfWhenSpaceIsFreed) {
   EXPECT_TRUE(Has("after"));
 }
 
+// The failed write was the first since the last flush: RocksDB 7.8's Resume() would keep the
+// failed write-ahead log and the next write would abort, so the watch does not resume and says
+// a restart is needed; a restart writes again.
+TEST_F(DiskSpaceWatchTest, AFailedFirstWriteNeedsARestart) {
+  Fill();
+  *fs_full_ = false;
+  *free_ = 64 << 20;
+  EXPECT_FALSE(watch_->ResumeIfSpaceFreed(*db_));
+  EXPECT_THAT(watch_->State(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       AllOf(HasSubstr("67108864 bytes free again"), HasSubstr("restart"))));
+  EXPECT_TRUE(Put("still refused").IsNoSpace());
+  Close();
+  Open();
+  ASSERT_TRUE(Put("after a restart").ok());
+  EXPECT_TRUE(Has("after a restart"));
+}
+
 }  // namespace
 }  // namespace spanvault
