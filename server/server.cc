@@ -174,6 +174,7 @@ absl::Status Server::StartStore() {
   options.retention = config_.retention;
   options.memory_budget_bytes = config_.memory_limit;
   options.testing_write_buffer_bytes = config_.testing_write_buffer_bytes;
+  options.metrics = &metrics_;
   absl::Status encryption = ConfigureEncryption(config_, &options);
   if (!encryption.ok()) return encryption;
   auto store = OpenRocksDbTraceStore(options);
@@ -256,7 +257,10 @@ absl::Status Server::StartAuth() {
     if (!written.ok()) return written;
   }
   audit_ = std::make_unique<AuditLog>(store_->Audit(), RealClock::Get());
-  audit_->set_on_write_error([](const absl::Status& s) {
+  audit_->set_on_write_error([store = store_.get()](const absl::Status& s) {
+    // While the store refuses every write (a full disk) it has logged that once; not again
+    // for each refused call.
+    if (!store->WriteState().ok()) return;
     spdlog::error("cannot write the audit log: {}", std::string(s.message()));
   });
   absl::Status loaded = audit_->Load();
@@ -527,7 +531,8 @@ absl::Status Server::StartQueryGrpc() {
 
 absl::Status Server::Start() {
   admin_handler_ = std::make_unique<AdminHandler>(metrics_, [this] {
-    return ready_.load() ? absl::OkStatus() : absl::UnavailableError("starting or stopping");
+    if (!ready_.load()) return absl::UnavailableError("starting or stopping");
+    return store_->WriteState();  // "disk full: ..." while the store refuses writes
   });
   absl::Status s = StartHttp("admin_http", config_.admin_http_addr, 1 << 16, *admin_handler_);
   if (s.ok()) s = StartStore();

@@ -87,6 +87,7 @@ absl::Status CheckFormat(rocksdb::DB& db) {
 }  // namespace
 
 RocksDb::~RocksDb() {
+  if (disk) disk->Shutdown();
   handles.clear();
   if (db) static_cast<void>(db->Close());  // the DB is going away either way
 }
@@ -120,6 +121,11 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
         std::make_shared<rocksdb::WriteBufferManager>(db_options.memory_budget_bytes / 4);
     cache = rocksdb::NewLRUCache(db_options.memory_budget_bytes / 8);
   }
+  DiskSpaceWatchOptions watch;
+  watch.path = path;
+  watch.resume_free_bytes = db_options.resume_free_bytes;
+  auto disk = std::make_shared<DiskSpaceWatch>(std::move(watch));
+  options.listeners.push_back(disk);
   std::vector<rocksdb::ColumnFamilyHandle*> raw;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(
@@ -128,6 +134,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   auto out = std::make_unique<RocksDb>();
   out->env = std::move(store_env->env);
   out->encryption = std::move(store_env->provider);
+  out->disk = std::move(disk);
   out->db.reset(raw_db);
   for (auto* h : raw) out->handles.emplace_back(h);
   out->spans = raw[1];
