@@ -26,6 +26,7 @@ class OtlpGrpcReceiver::Service final
       : limits_(options.limits),
         admit_(options.admit),
         authorize_(options.authorize),
+        memory_(options.memory),
         sink_(sink),
         metrics_(metrics) {}
 
@@ -47,6 +48,16 @@ class OtlpGrpcReceiver::Service final
         reactor->Finish(ToGrpcStatus(allowed));
         return reactor;
       }
+    }
+    MemoryLimiter::Ticket ticket;
+    if (memory_ != nullptr) {
+      auto admitted = memory_->Admit(kReceiver, request->Length());
+      if (!admitted.ok()) {
+        metrics_.Record(kReceiver, 0, 0, 0, "memory_limit", absl::Now() - started);
+        reactor->Finish(ToGrpcStatus(admitted.status()));
+        return reactor;
+      }
+      ticket = *std::move(admitted);
     }
     auto owned = std::make_unique<ExportRequest>();
     // The buffer is this call's to consume; the reader only advances over its slices.
@@ -70,10 +81,10 @@ class OtlpGrpcReceiver::Service final
       reactor->Finish(grpc::Status::OK);
       return reactor;
     }
-    sink_.Consume(SpanBatch(std::move(owned)),
-                  [this, reactor, validation, received, started](absl::Status status) {
-                    Finish(reactor, validation, received, started, status);
-                  });
+    sink_.Consume(SpanBatch(std::move(owned)), [this, reactor, validation, received, started,
+                                                ticket = std::move(ticket)](absl::Status status) {
+      Finish(reactor, validation, received, started, status);
+    });
     return reactor;
   }
 
@@ -111,6 +122,7 @@ class OtlpGrpcReceiver::Service final
 
   const std::function<bool(const std::string&)> admit_;
   const IngestAuthorizer authorize_;
+  MemoryLimiter* const memory_;
   SpanSink& sink_;
   IngestMetrics& metrics_;
 };
@@ -125,7 +137,7 @@ absl::Status OtlpGrpcReceiver::Start() {
   auto credentials =
       options_.credentials ? options_.credentials : grpc::InsecureServerCredentials();
   auto listener = StartGrpcListener(options_.address, {service_.get()}, options_.max_request_bytes,
-                                    credentials);
+                                    credentials, options_.connection_limits);
   if (!listener.ok()) return listener.status();
   server_ = std::move(listener->server);
   bound_ = std::move(listener->bound_address);

@@ -11,7 +11,9 @@
 #include "absl/time/time.h"
 #include "collector/ingest_authorizer.h"
 #include "collector/ingest_metrics.h"
+#include "collector/memory_limiter.h"
 #include "collector/otlp_validate.h"
+#include "common/connection_limits.h"
 #include "common/span_sink.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -31,6 +33,9 @@ struct OtlpGrpcReceiverOptions {
   std::function<bool(const std::string& peer)> admit;
   // Ingest authentication (the `authorization` metadata); null: off.
   IngestAuthorizer authorize;
+  GrpcConnectionLimits connection_limits;
+  // Admission under --memory-limit, before the message is parsed; null: none.
+  MemoryLimiter* memory = nullptr;
 };
 
 // The reaction validates, hands the batch to the sink and returns; the RPC finishes when the

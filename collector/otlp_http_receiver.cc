@@ -128,6 +128,17 @@ void OtlpHttpReceiver::Handle(HttpRequest request, HttpRespond respond) {
   }
   auto body = Decompress(request.Header("content-encoding"), std::move(request.body),
                          options_.max_request_bytes);
+  MemoryLimiter::Ticket ticket;
+  if (body.ok() && options_.memory != nullptr) {
+    auto admitted = options_.memory->Admit(kReceiver, body->size());
+    if (!admitted.ok()) {
+      metrics_.Record(kReceiver, 0, 0, 0, "memory_limit", absl::Now() - started);
+      std::move(respond)(
+          ErrorResponse(encoding, HttpStatusFor(admitted.status()), admitted.status()));
+      return;
+    }
+    ticket = *std::move(admitted);
+  }
   absl::StatusOr<std::unique_ptr<ExportRequest>> decoded =
       body.ok() ? Decode(encoding, *body) : body.status();
   if (!decoded.ok()) {
@@ -138,11 +149,12 @@ void OtlpHttpReceiver::Handle(HttpRequest request, HttpRespond respond) {
         ErrorResponse(encoding, http, absl::InvalidArgumentError(decoded.status().message())));
     return;
   }
-  Export(encoding, std::move(*decoded), started, std::move(respond));
+  Export(encoding, std::move(*decoded), std::move(ticket), started, std::move(respond));
 }
 
 void OtlpHttpReceiver::Export(Encoding encoding, std::unique_ptr<ExportRequest> request,
-                              absl::Time started, HttpRespond respond) {
+                              MemoryLimiter::Ticket ticket, absl::Time started,
+                              HttpRespond respond) {
   ValidationResult validation = ValidateExportRequest(options_.limits, request.get());
   int64_t received = validation.accepted_spans + validation.rejected_spans;
   if (validation.accepted_spans == 0) {
@@ -151,19 +163,20 @@ void OtlpHttpReceiver::Export(Encoding encoding, std::unique_ptr<ExportRequest> 
     std::move(respond)(SuccessResponse(encoding, validation));
     return;
   }
-  sink_.Consume(
-      SpanBatch(std::move(request)), [this, encoding, validation, received, started,
-                                      respond = std::move(respond)](absl::Status status) mutable {
-        if (status.ok()) {
-          metrics_.Record(kReceiver, received, validation.accepted_spans, validation.rejected_spans,
-                          "invalid_span", absl::Now() - started);
-          std::move(respond)(SuccessResponse(encoding, validation));
-          return;
-        }
-        metrics_.Record(kReceiver, received, 0, received, IngestMetrics::ReasonFor(status),
-                        absl::Now() - started);
-        std::move(respond)(ErrorResponse(encoding, HttpStatusFor(status), status));
-      });
+  sink_.Consume(SpanBatch(std::move(request)),
+                [this, encoding, validation, received, started, ticket = std::move(ticket),
+                 respond = std::move(respond)](absl::Status status) mutable {
+                  if (status.ok()) {
+                    metrics_.Record(kReceiver, received, validation.accepted_spans,
+                                    validation.rejected_spans, "invalid_span",
+                                    absl::Now() - started);
+                    std::move(respond)(SuccessResponse(encoding, validation));
+                    return;
+                  }
+                  metrics_.Record(kReceiver, received, 0, received,
+                                  IngestMetrics::ReasonFor(status), absl::Now() - started);
+                  std::move(respond)(ErrorResponse(encoding, HttpStatusFor(status), status));
+                });
 }
 
 }  // namespace spanvault

@@ -7,6 +7,7 @@
 
 #include "collector/ingest_authorizer.h"
 #include "collector/ingest_metrics.h"
+#include "collector/memory_limiter.h"
 #include "collector/otlp_validate.h"
 #include "common/http.h"
 #include "common/span_sink.h"
@@ -19,6 +20,8 @@ struct OtlpHttpReceiverOptions {
   ValidationLimits limits;
   // Ingest authentication; null: off. Checked before the body is decoded.
   IngestAuthorizer authorize;
+  // Admission under --memory-limit, before the body is parsed; null: none.
+  MemoryLimiter* memory = nullptr;
 };
 
 // Accepts application/x-protobuf and application/json bodies, optionally gzip-compressed,
@@ -38,8 +41,8 @@ class OtlpHttpReceiver final : public HttpHandler {
 
  private:
   // Validates a decoded request, hands it to the sink and answers when the sink does.
-  void Export(Encoding encoding, std::unique_ptr<ExportRequest> request, absl::Time started,
-              HttpRespond respond);
+  void Export(Encoding encoding, std::unique_ptr<ExportRequest> request,
+              MemoryLimiter::Ticket ticket, absl::Time started, HttpRespond respond);
 
   const OtlpHttpReceiverOptions options_;
   SpanSink& sink_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -230,9 +231,20 @@ void TailSampler::Consume(SpanBatch batch, SpanSinkDone done) {
   auto answer = [join](absl::Status s) { join->Answer(s); };
   if (parts[kKeep].span_count() > 0) store_.Consume(std::move(parts[kKeep]), answer);
   if (parts[kPending].span_count() > 0) {
+    std::vector<std::pair<TraceId, Arrival>> pending;
+    for (const auto& [trace, route] : routes) {
+      if (route == kPending) pending.emplace_back(trace, arrivals[trace]);
+    }
     store_.ConsumePending(std::move(parts[kPending]), std::move(states),
-                          [this, join](absl::Status s, std::vector<DuplicateSpans> duplicates) {
-                            Uncount(duplicates);
+                          [this, join, pending = std::move(pending)](
+                              absl::Status s, std::vector<DuplicateSpans> duplicates) {
+                            if (s.ok()) {
+                              Uncount(duplicates);
+                            } else {
+                              absl::MutexLock lock(&failed_mu_);
+                              failed_arrivals_.insert(failed_arrivals_.end(), pending.begin(),
+                                                      pending.end());
+                            }
                             join->Answer(s);
                           });
   }
@@ -249,6 +261,29 @@ void TailSampler::Uncount(const std::vector<DuplicateSpans>& duplicates) {
     p.bytes -= d.bytes;
     pending_bytes_ -= d.bytes;
     Schedule(d.trace_id, it->second, DeadlineOf(it->second));
+  }
+}
+
+void TailSampler::UnrouteFailedWritesLocked() {
+  std::vector<std::pair<TraceId, Arrival>> arrivals;
+  {
+    absl::MutexLock lock(&failed_mu_);
+    arrivals.swap(failed_arrivals_);
+  }
+  for (const auto& [trace, arrival] : arrivals) {
+    auto it = pending_.find(trace);
+    if (it == pending_.end()) continue;  // being decided meanwhile
+    State& state = it->second;
+    state.persisted.span_count -= arrival.spans;
+    state.persisted.bytes -= arrival.bytes;
+    pending_bytes_ -= arrival.bytes;
+    if (state.persisted.span_count <= 0 && state.excess_spans == 0) {
+      deadlines_.erase({state.deadline, trace});
+      pending_bytes_ -= state.persisted.bytes;  // 0 unless counts drifted
+      pending_.erase(it);
+      continue;
+    }
+    Schedule(trace, state, DeadlineOf(state));
   }
 }
 
@@ -332,6 +367,7 @@ absl::StatusOr<int> TailSampler::DecideDue() {
   {
     absl::MutexLock lock(&mu_);
     decisions_.Expire(now);
+    UnrouteFailedWritesLocked();
     due = TakeDueLocked(now);
   }
   if (due.empty()) return 0;
@@ -354,12 +390,21 @@ absl::StatusOr<int> TailSampler::DecideDue() {
     });
   }
   written.WaitForNotification();
+  bool was_failing = false;
+  {
+    absl::MutexLock lock(&mu_);
+    was_failing = std::exchange(decisions_failing_, !status.ok());
+  }
   if (!status.ok()) {
-    spdlog::error("tail sampling: cannot store {} decisions, retrying: {}", decisions.size(),
-                  std::string(status.message()));
+    // Kept pending (and in the store) and decided again every kRetryDecision; logged once.
+    if (!was_failing) {
+      spdlog::error("tail sampling: cannot store {} decisions, retrying until it works: {}",
+                    decisions.size(), std::string(status.message()));
+    }
     Requeue(due, now + kRetryDecision);
     return status;
   }
+  if (was_failing) spdlog::warn("tail sampling: decisions are stored again");
   for (size_t i = 0; i < due.size(); ++i) {
     const auto& d = decisions[i];
     metrics_->traces.With({d.keep ? "kept" : "dropped", d.policy}).Increment();

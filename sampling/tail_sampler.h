@@ -105,6 +105,11 @@ class TailSampler final : public SpanSink {
                     std::vector<PendingTrace>* states) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes back the spans a pending write found stored already (retries).
   void Uncount(const std::vector<DuplicateSpans>& duplicates) ABSL_LOCKS_EXCLUDED(mu_);
+  // Takes back what the failed pending writes counted (a full disk: nothing of them was
+  // stored); DecideDue does it before it takes due traces. A trace left with no stored span is
+  // forgotten, so it is not decided (dropped) while empty and the exporter's retry starts it
+  // afresh.
+  void UnrouteFailedWritesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<std::pair<TraceId, State>> TakeDueLocked(absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Outcome Evaluate(const TraceId& trace, const State& state, absl::Time now);
@@ -140,6 +145,12 @@ class TailSampler final : public SpanSink {
   DecisionCache decisions_ ABSL_GUARDED_BY(mu_);
   absl::Time next_forget_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The last decision write failed (logged once until one succeeds again).
+  bool decisions_failing_ ABSL_GUARDED_BY(mu_) = false;
+  // What failed pending writes counted, for UnrouteFailedWritesLocked. A lock of its own: a
+  // write refused at once answers while Consume holds mu_.
+  absl::Mutex failed_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::vector<std::pair<TraceId, Arrival>> failed_arrivals_ ABSL_GUARDED_BY(failed_mu_);
 };
 
 }  // namespace spanvault::sampling

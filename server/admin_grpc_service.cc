@@ -22,8 +22,9 @@ AdminGrpcServer::AdminGrpcServer(std::string address, sampling::RuleSet& rules,
 
 AdminGrpcServer::~AdminGrpcServer() { Shutdown(absl::ZeroDuration()); }
 
-absl::Status AdminGrpcServer::Start(const std::shared_ptr<grpc::ServerCredentials>& credentials) {
-  auto listener = StartGrpcListener(address_, {service_.get()}, 0, credentials);
+absl::Status AdminGrpcServer::Start(const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                                    const GrpcConnectionLimits& limits) {
+  auto listener = StartGrpcListener(address_, {service_.get()}, 0, credentials, limits);
   if (!listener.ok()) return listener.status();
   server_ = std::move(listener->server);
   bound_ = std::move(listener->bound_address);

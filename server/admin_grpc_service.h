@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/connection_limits.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "sampling/rule_set.h"
@@ -36,7 +37,8 @@ class AdminGrpcServer {
 
   // Binds and starts with `credentials` (GrpcServerCredentials in common/tls.h).
   // kUnavailable when the address cannot be bound.
-  absl::Status Start(const std::shared_ptr<grpc::ServerCredentials>& credentials);
+  absl::Status Start(const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                     const GrpcConnectionLimits& limits = {});
   std::string bound_address() const { return bound_; }
   void Shutdown(absl::Duration grace);
 

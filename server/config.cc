@@ -9,6 +9,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/byte_size.h"
 #include "common/duration.h"
 #include "journeys/flow_config.h"
 #include "server/yaml_read.h"
@@ -128,8 +129,16 @@ absl::Status ServerConfig::Validate() const {
   if (max_request_bytes < 1024) {
     return absl::InvalidArgumentError("max_request_bytes must be at least 1024");
   }
+  if (memory_limit != 0 && memory_limit < (uint64_t{64} << 20)) {
+    return absl::InvalidArgumentError("memory_limit must be at least 64MiB (0: no limit)");
+  }
   if (max_pending_spans < 1) {
     return absl::InvalidArgumentError("max_pending_spans must be at least 1");
+  }
+  if (testing_write_buffer_bytes != 0 && testing_write_buffer_bytes < 65536) {
+    // RocksDB would silently raise it to 64 KiB.
+    return absl::InvalidArgumentError(
+        "testing_write_buffer_bytes must be 0 (production sizes) or at least 65536");
   }
   if (retention < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("retention must not be negative (0 keeps spans forever)");
@@ -141,6 +150,8 @@ absl::Status ServerConfig::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("sink \"", sink, "\" is not one of rocksdb|discard"));
   }
+  absl::Status connection_limits = limits.Validate();
+  if (!connection_limits.ok()) return connection_limits;
   absl::Status tls = ValidateTls(*this);
   if (!tls.ok()) return tls;
   absl::Status flow_status = ValidateFlowStatus(*this);
@@ -160,6 +171,60 @@ absl::Status ServerConfig::Validate() const {
 namespace {
 
 // tls_listeners: {NAME: {cert: F, key: F, client_ca: F, enabled: BOOL}}.
+// A byte size: a whole number, or one with KiB, MiB, GiB or TiB ("1GiB").
+absl::Status ReadByteSize(const YAML::Node& node, const std::string& key, uint64_t* out) {
+  std::string text;
+  absl::Status s = ReadScalar(node, key, &text);
+  if (!s.ok()) return s;
+  auto bytes = ParseByteSize(text);
+  if (!bytes.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config key \"", key, "\": ", bytes.status().message()));
+  }
+  *out = *bytes;
+  return absl::OkStatus();
+}
+
+// The `limits` section (common/connection_limits.h): flat keys, durations as Go durations.
+absl::Status ReadLimits(const YAML::Node& node, ConnectionLimits* out) {
+  if (!node.IsMap()) return absl::InvalidArgumentError("config key \"limits\" must be a mapping");
+  const std::map<std::string, absl::Duration*> durations = {
+      {"http_idle_timeout", &out->http.idle_timeout},
+      {"http_header_timeout", &out->http.header_timeout},
+      {"http_body_timeout", &out->http.body_timeout},
+      {"http_write_timeout", &out->http.write_timeout},
+      {"grpc_max_connection_idle", &out->grpc.max_connection_idle},
+      {"grpc_max_connection_age", &out->grpc.max_connection_age},
+      {"grpc_min_ping_interval", &out->grpc.min_ping_interval},
+  };
+  const std::map<std::string, uint32_t*> counts = {
+      {"max_connections", &out->http.max_connections},
+      {"max_connections_per_client", &out->http.max_connections_per_client},
+      {"grpc_max_concurrent_streams", &out->grpc.max_concurrent_streams},
+      {"grpc_max_metadata_bytes", &out->grpc.max_metadata_bytes},
+  };
+  for (const auto& field : node) {
+    std::string key = field.first.as<std::string>();
+    std::string path = absl::StrCat("limits.", key);
+    absl::Status s;
+    if (auto d = durations.find(key); d != durations.end()) {
+      s = ReadDuration(field.second, path, d->second);
+    } else if (auto c = counts.find(key); c != counts.end()) {
+      int64_t n = 0;
+      s = ReadScalar(field.second, path, &n);
+      if (s.ok() && (n < 0 || n > INT32_MAX)) {
+        s = absl::InvalidArgumentError(
+            absl::StrCat("config key \"", path, "\" must be between 0 and ", INT32_MAX));
+      }
+      if (s.ok()) *c->second = static_cast<uint32_t>(n);
+    } else {
+      s = absl::InvalidArgumentError(absl::StrCat("unknown config key \"", path, "\""));
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadListenerTls(const YAML::Node& node, std::map<std::string, ListenerTls>* out) {
   if (!node.IsMap())
     return absl::InvalidArgumentError("config key \"tls_listeners\" must be a mapping");
@@ -253,12 +318,17 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (key == "sync_writes") return ReadScalar(value, key, &c->sync_writes);
   if (key == "ingest_auth") return ReadScalar(value, key, &c->ingest_auth);
   if (key == "testing_no_encryption") return ReadScalar(value, key, &c->testing_no_encryption);
+  if (key == "testing_write_buffer_bytes") {
+    return ReadScalar(value, key, &c->testing_write_buffer_bytes);
+  }
   if (key == "max_request_bytes") return ReadScalar(value, key, &c->max_request_bytes);
   if (key == "max_pending_spans") return ReadScalar(value, key, &c->max_pending_spans);
+  if (key == "memory_limit") return ReadByteSize(value, key, &c->memory_limit);
   if (key == "retention") return ReadDuration(value, key, &c->retention);
   if (key == "max_disk_bytes") return ReadScalar(value, key, &c->max_disk_bytes);
   if (key == "indexed_attributes") return ReadScalar(value, key, &c->indexed_attributes);
   if (key == "tls_listeners") return ReadListenerTls(value, &c->tls_listeners);
+  if (key == "limits") return ReadLimits(value, &c->limits);
   if (key == "auth") return ParseAuthConfig(value, &c->auth);
   if (key == "allowed_cidrs") return ReadScalar(value, key, &c->allowed_cidrs);
   if (key == "tls_reload_interval") return ReadDuration(value, key, &c->tls_reload_interval);
@@ -339,6 +409,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
                  "key file for encryption at rest (mode 0600; see `spanvault keygen`)");
   // Tests only, so not in --help: the plaintext hunt's negative control.
   app.add_flag("--testing-no-encryption", flags.testing_no_encryption)->group("");
+  // Tests only: tiny memtables, so the crash torture's kills land mid-flush and mid-compaction.
+  app.add_option("--testing-write-buffer-bytes", flags.testing_write_buffer_bytes)->group("");
   app.add_option("--sink", flags.sink,
                  "rocksdb, or discard (benchmarks only: drop what is received)");
   app.add_option("--tls-cert", flags.tls_cert, "TLS certificate chain (PEM) for every listener");
@@ -350,6 +422,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
                  "how long spans are kept, e.g. 168h (default; 0: forever; archived traces stay)");
   app.add_option("--max-disk-bytes", flags.max_disk_bytes,
                  "disk budget of the trace store; over it the oldest spans go (default 0: none)");
+  std::string memory_limit;
+  app.add_option(
+      "--memory-limit", memory_limit,
+      "memory budget, e.g. 1GiB (default); exports get \"retry later\" near it; 0: none");
   std::string reload_interval;
   app.add_option("--tls-reload-interval", reload_interval,
                  "how often changed certificate files are picked up (default 10s; SIGHUP: now)");
@@ -391,11 +467,21 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   if (given("--ingest-auth")) config.ingest_auth = flags.ingest_auth;
   if (given("--encryption-key-file")) config.encryption_key_file = flags.encryption_key_file;
   if (given("--testing-no-encryption")) config.testing_no_encryption = flags.testing_no_encryption;
+  if (given("--testing-write-buffer-bytes")) {
+    config.testing_write_buffer_bytes = flags.testing_write_buffer_bytes;
+  }
   if (given("--sink")) config.sink = flags.sink;
   if (given("--tls-cert")) config.tls_cert = flags.tls_cert;
   if (given("--tls-key")) config.tls_key = flags.tls_key;
   if (given("--tls-client-ca")) config.tls_client_ca = flags.tls_client_ca;
   if (given("--max-disk-bytes")) config.max_disk_bytes = flags.max_disk_bytes;
+  if (given("--memory-limit")) {
+    auto bytes = ParseByteSize(memory_limit);
+    if (!bytes.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--memory-limit: ", bytes.status().message()));
+    }
+    config.memory_limit = *bytes;
+  }
   for (auto [name, text, out] :
        {std::tuple{"--retention", &retention, &config.retention},
         std::tuple{"--tls-reload-interval", &reload_interval, &config.tls_reload_interval}}) {

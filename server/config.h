@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/connection_limits.h"
 #include "common/tls.h"
 #include "journeys/flow.h"
 #include "sampling/sampling_config.h"
@@ -62,14 +63,25 @@ struct ServerConfig {
   // Disk budget of the trace store: over it, the oldest time buckets go (not the newest).
   // 0: none. Default: 0.
   uint64_t max_disk_bytes = 0;
+  // The memory budget of the process: ingest admission keeps resident memory under it (exports
+  // get "retry later" above 85 % of it, or when the requests in flight weigh a quarter of it),
+  // and RocksDB's memtables (a quarter) and block cache (an eighth) are sized from it. 0: no
+  // limit. Default: 1 GiB.
+  uint64_t memory_limit = uint64_t{1} << 30;
   // Largest number of spans waiting to be written before ingest answers "retry later".
   // Default: 200,000.
   uint64_t max_pending_spans = 200000;
+  // Timeouts and connection caps of every listener (the `limits` section).
+  ConnectionLimits limits;
   // Key file for encryption at rest (format in storage/crypto/key_file.h). Empty: the
   // SPANVAULT_ENCRYPTION_KEY variable, else the default key file beside the data directory.
   std::string encryption_key_file;
   // Tests only (hidden flag --testing-no-encryption): store in plaintext. Default: false.
   bool testing_no_encryption = false;
+  // Tests only (hidden flag --testing-write-buffer-bytes): every RocksDB memtable this size, so
+  // flushes and compactions come within seconds of load (the crash torture). 0: the
+  // production sizes. At least 65536 otherwise. Default: 0.
+  uint64_t testing_write_buffer_bytes = 0;
   // Where received spans go: "rocksdb" (the store) or "discard" (benchmark-only: the receivers
   // decode and validate, then drop; see collector/discard_sink.h). Default: "rocksdb".
   std::string sink = "rocksdb";

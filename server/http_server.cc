@@ -6,6 +6,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -44,16 +46,32 @@ absl::Status SplitHostPort(const std::string& address, std::string* host, uint16
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, HttpHandler& handler)
-      : options_(std::move(options)), handler_(handler), ioc_(options_.threads), acceptor_(ioc_) {}
+      : options_(std::move(options)),
+        handler_(handler),
+        ioc_(options_.threads),
+        acceptor_(ioc_),
+        accept_backoff_(ioc_) {}
 
   absl::Status Start();
   void Shutdown(absl::Duration grace);
   std::string bound_address() const { return bound_; }
 
+  // Takes a connection slot for `client`, or returns the name of the cap that refuses it.
+  const char* TakeSlot(const std::string& client) ABSL_LOCKS_EXCLUDED(slots_mu_);
+  void ReleaseSlot(const std::string& client) ABSL_LOCKS_EXCLUDED(slots_mu_);
+  void CountDrop(const char* reason) {
+    if (options_.metrics != nullptr) options_.metrics->Dropped(options_.name, reason);
+  }
+
   const HttpServerOptions options_;
   HttpHandler& handler_;
+  // Before ioc_: sessions destroyed with the io_context give their slots back.
+  absl::Mutex slots_mu_;
+  uint32_t open_ ABSL_GUARDED_BY(slots_mu_) = 0;
+  std::unordered_map<std::string, uint32_t> per_client_ ABSL_GUARDED_BY(slots_mu_);
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
+  asio::steady_timer accept_backoff_;
   std::vector<std::thread> threads_;
   std::string bound_;
   std::atomic<int> in_flight_{0};
@@ -61,11 +79,15 @@ class HttpServer::Impl {
 
  private:
   void Accept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+  void Serve(tcp::socket socket, const std::string& client);
 };
 
 namespace {
 
-constexpr std::chrono::seconds kHandshakeTime{10};
+std::chrono::microseconds Chrono(absl::Duration d) {
+  return std::chrono::microseconds(absl::ToInt64Microseconds(d));
+}
 
 // One connection over `Stream`: beast::tcp_stream (plaintext) or TlsStream. Owns itself
 // through shared_ptr copies held by pending operations.
@@ -74,11 +96,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-  Session(tcp::socket socket, HttpServer::Impl& server) requires(!kTls)
-      : stream_(std::move(socket)), server_(server) {}
-  Session(tcp::socket socket, std::shared_ptr<ssl::context> context,
+  // `client` holds a connection slot (Impl::TakeSlot), given back when the session ends.
+  Session(tcp::socket socket, std::string client, HttpServer::Impl& server) requires(!kTls)
+      : stream_(std::move(socket)), server_(server), client_(std::move(client)) {}
+  Session(tcp::socket socket, std::string client, std::shared_ptr<ssl::context> context,
           HttpServer::Impl& server) requires(kTls)
-      : context_(std::move(context)), stream_(std::move(socket), *context_), server_(server) {}
+      : context_(std::move(context)),
+        stream_(std::move(socket), *context_),
+        server_(server),
+        client_(std::move(client)) {}
+  ~Session() { server_.ReleaseSlot(client_); }
 
   void Run() {
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
@@ -92,11 +119,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  private:
   beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+  const HttpConnectionLimits& Limits() const { return server_.options_.limits; }
+
+  // What the connection waits for; a timeout in kHeader, kBody or kWrite is counted.
+  enum class Phase { kIdle, kHeader, kBody, kHandling, kWrite };
 
   // A failed handshake (a plaintext client, no or a bad client certificate) just closes: there
   // is no channel to answer on.
   void Handshake() {
-    Tcp().expires_after(kHandshakeTime);
+    Tcp().expires_after(Chrono(Limits().header_timeout));
     stream_.async_handshake(ssl::stream_base::server,
                             [self = this->shared_from_this()](beast::error_code ec) {
                               if (ec) return self->Tcp().close();
@@ -105,11 +136,25 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                             });
   }
 
+  // Waits up to the idle timeout for a request's first byte, then gives its header the header
+  // timeout: an idle keep-alive connection may wait long, a trickling header may not.
   void ReadHeader() {
     parser_.emplace();
     parser_->body_limit(server_.options_.max_body_bytes);
-    Tcp().expires_after(
-        std::chrono::microseconds(absl::ToInt64Microseconds(server_.options_.idle_timeout)));
+    if (buffer_.size() > 0) return ReadHeaderBytes();  // a pipelined request is here already
+    phase_ = Phase::kIdle;
+    Tcp().expires_after(Chrono(Limits().idle_timeout));
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->FailRead(ec);
+                              self->buffer_.commit(n);
+                              self->ReadHeaderBytes();
+                            });
+  }
+
+  void ReadHeaderBytes() {
+    phase_ = Phase::kHeader;
+    Tcp().expires_after(Chrono(Limits().header_timeout));
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -131,6 +176,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void ReadBody() {
+    phase_ = Phase::kBody;
+    Tcp().expires_after(Chrono(Limits().body_timeout));
     http::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
@@ -145,9 +192,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec == http::error::header_limit) {
       return SendAndClose(HttpResponse::Text(431, "request header fields too large\n"));
     }
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-        ec == asio::error::eof) {
+    if (ec == beast::error::timeout) {
+      if (phase_ == Phase::kHeader) server_.CountDrop("header_timeout");
+      if (phase_ == Phase::kBody) server_.CountDrop("body_timeout");
+      return Close();
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted || ec == asio::error::eof) {
       return Close();
     }
     SendAndClose(
@@ -169,10 +220,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                    std::string(field.value()));
     }
     request.body = std::move(req.body());
-    beast::error_code ignored;
-    auto remote = Tcp().socket().remote_endpoint(ignored);
-    if (!ignored) request.remote_address = remote.address().to_string();
+    request.remote_address = client_;
     request.tls_peer_names = peer_names_;
+    phase_ = Phase::kHandling;
     Tcp().expires_never();
     server_.in_flight_.fetch_add(1);
     server_.handler_.Handle(std::move(request), [self = this->shared_from_this()](HttpResponse r) {
@@ -199,9 +249,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->body() = std::move(r.body);
     res->keep_alive(!close);
     res->prepare_payload();
-    Tcp().expires_after(std::chrono::seconds(30));
+    phase_ = Phase::kWrite;
+    Tcp().expires_after(Chrono(Limits().write_timeout));
     http::async_write(stream_, *res,
                       [self = this->shared_from_this(), res, close](beast::error_code ec, size_t) {
+                        if (ec == beast::error::timeout) self->server_.CountDrop("write_timeout");
                         if (!ec && close && self->linger_) return self->LingerAndClose();
                         if (ec || close) return self->Close();
                         self->ReadHeader();
@@ -228,13 +280,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                             });
   }
 
+  static constexpr size_t kFirstRead = 4096;
   static constexpr size_t kDrainChunk = 64 << 10;
   static constexpr size_t kMaxDrain = 64 << 20;
   static constexpr std::chrono::seconds kDrainTime{5};
 
   void Close() {
     if constexpr (kTls) {
-      Tcp().expires_after(kHandshakeTime);
+      Tcp().expires_after(kDrainTime);
       stream_.async_shutdown(
           [self = this->shared_from_this()](beast::error_code) { self->Tcp().close(); });
     } else {
@@ -247,6 +300,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::shared_ptr<ssl::context> context_;  // TLS only; outlives stream_
   Stream stream_;
   HttpServer::Impl& server_;
+  const std::string client_;  // the remote address
+  Phase phase_ = Phase::kIdle;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
@@ -288,53 +343,140 @@ absl::Status HttpServer::Impl::Start() {
 
 namespace {
 
-// Answers 403 on a connection from outside the allowed networks, without reading from it.
-void Refuse(tcp::socket socket, bool tls) {
+// A whole HTTP/1.1 response that closes the connection.
+std::string ClosingResponse(absl::string_view status_line, absl::string_view extra_headers,
+                            absl::string_view body) {
+  return absl::StrCat("HTTP/1.1 ", status_line,
+                      "\r\nServer: spanvault\r\nContent-Type: text/plain\r\n", extra_headers,
+                      "Connection: close\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
+}
+
+// Sends `response` on a connection without reading from it, then closes it. Over TLS it just
+// closes: there is no channel yet to answer on.
+void Refuse(tcp::socket socket, bool tls, std::string response) {
   auto owned = std::make_shared<tcp::socket>(std::move(socket));
   if (tls) {
     beast::error_code ignored;
     owned->close(ignored);
     return;
   }
-  static const std::string kForbidden = [] {
-    std::string body = "forbidden: your address is not in this listener's allowed_cidrs\n";
-    return absl::StrCat(
-        "HTTP/1.1 403 Forbidden\r\nServer: spanvault\r\nContent-Type: text/plain\r\n"
-        "Connection: close\r\nContent-Length: ",
-        body.size(), "\r\n\r\n", body);
-  }();
-  asio::async_write(*owned, asio::buffer(kForbidden), [owned](beast::error_code, size_t) {
+  auto text = std::make_shared<std::string>(std::move(response));
+  asio::async_write(*owned, asio::buffer(*text), [owned, text](beast::error_code, size_t) {
     beast::error_code ignored;
     owned->shutdown(tcp::socket::shutdown_both, ignored);
     owned->close(ignored);
   });
 }
 
+std::string TooManyConnections(const char* cap, uint32_t limit) {
+  bool per_client = std::string_view(cap) == "max_connections_per_client";
+  return ClosingResponse(
+      "503 Service Unavailable", "Retry-After: 1\r\n",
+      absl::StrCat("too many connections", per_client ? " from your address" : "",
+                   " (this listener's limit is ", limit, "); retry later\n"));
+}
+
 }  // namespace
 
 void HttpServer::Impl::Accept() {
   acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-    if (stopped_.load()) return;
-    if (!ec && options_.admit) {
-      beast::error_code remote_ec;
-      auto remote = socket.remote_endpoint(remote_ec);
-      if (remote_ec || !options_.admit(remote.address().to_string())) {
-        Refuse(std::move(socket), options_.tls != nullptr);
-        return Accept();
-      }
-    }
-    if (!ec) {
-      beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      if (options_.tls) {
-        auto context = options_.tls->ForNewConnection();
-        std::make_shared<Session<TlsStream>>(std::move(socket), std::move(context), *this)->Run();
-      } else {
-        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *this)->Run();
-      }
-    }
-    Accept();
+    OnAccept(ec, std::move(socket));
   });
+}
+
+void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (stopped_.load()) return;
+  if (ec) {
+    // Out of file descriptors, say: accepting again at once would spin; a pause lets
+    // connections close. The pending connections wait in the backlog meanwhile.
+    if (ec == asio::error::operation_aborted) return;
+    spdlog::warn("{}: cannot accept a connection: {}", options_.name, ec.message());
+    accept_backoff_.expires_after(std::chrono::milliseconds(100));
+    accept_backoff_.async_wait([this](beast::error_code) {
+      if (!stopped_.load()) Accept();
+    });
+    return;
+  }
+  beast::error_code remote_ec;
+  auto remote = socket.remote_endpoint(remote_ec);
+  if (remote_ec) return Accept();  // gone already
+  std::string client = remote.address().to_string();
+  if (options_.admit && !options_.admit(client)) {
+    Refuse(std::move(socket), options_.tls != nullptr,
+           ClosingResponse("403 Forbidden", "",
+                           "forbidden: your address is not in this listener's allowed_cidrs\n"));
+  } else if (const char* cap = TakeSlot(client); cap != nullptr) {
+    CountDrop(cap);
+    uint32_t limit = std::string_view(cap) == "max_connections"
+                         ? options_.limits.max_connections
+                         : options_.limits.max_connections_per_client;
+    Refuse(std::move(socket), options_.tls != nullptr, TooManyConnections(cap, limit));
+  } else {
+    Serve(std::move(socket), client);
+  }
+  Accept();
+}
+
+void HttpServer::Impl::Serve(tcp::socket socket, const std::string& client) {
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  if (options_.tls) {
+    auto context = options_.tls->ForNewConnection();
+    std::make_shared<Session<TlsStream>>(std::move(socket), client, std::move(context), *this)
+        ->Run();
+  } else {
+    std::make_shared<Session<beast::tcp_stream>>(std::move(socket), client, *this)->Run();
+  }
+}
+
+const char* HttpServer::Impl::TakeSlot(const std::string& client) {
+  absl::MutexLock lock(&slots_mu_);
+  if (open_ >= options_.limits.max_connections) return "max_connections";
+  uint32_t& mine = per_client_[client];
+  if (mine >= options_.limits.max_connections_per_client) return "max_connections_per_client";
+  ++mine;
+  ++open_;
+  if (options_.metrics != nullptr) options_.metrics->Opened(options_.name);
+  return nullptr;
+}
+
+void HttpServer::Impl::ReleaseSlot(const std::string& client) {
+  absl::MutexLock lock(&slots_mu_);
+  auto it = per_client_.find(client);
+  if (it == per_client_.end()) return;
+  if (--it->second == 0) per_client_.erase(it);
+  --open_;
+  if (options_.metrics != nullptr) options_.metrics->Closed(options_.name);
+}
+
+HttpConnectionMetrics::HttpConnectionMetrics(MetricsRegistry& registry)
+    : dropped_(registry.AddCounter(
+          "spanvault_http_connections_dropped_total",
+          "HTTP connections refused over a connection cap or cut off by a timeout.",
+          {"listener", "reason"})) {
+  registry.AddGaugeFamily("spanvault_http_connections", "Open HTTP connections.", {"listener"},
+                          [this] {
+                            absl::MutexLock lock(&mu_);
+                            GaugeSamples samples;
+                            for (const auto& [listener, n] : open_) {
+                              samples.push_back({{listener}, static_cast<double>(n)});
+                            }
+                            return samples;
+                          });
+}
+
+void HttpConnectionMetrics::Opened(const std::string& listener) {
+  absl::MutexLock lock(&mu_);
+  ++open_[listener];
+}
+
+void HttpConnectionMetrics::Closed(const std::string& listener) {
+  absl::MutexLock lock(&mu_);
+  --open_[listener];
+}
+
+void HttpConnectionMetrics::Dropped(const std::string& listener, const char* reason) {
+  dropped_.With({listener, reason}).Increment();
 }
 
 void HttpServer::Impl::Shutdown(absl::Duration grace) {

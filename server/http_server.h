@@ -4,18 +4,25 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/connection_limits.h"
 #include "common/http.h"
+#include "common/metrics.h"
 #include "server/http_tls.h"
 
 namespace spanvault {
+
+class HttpConnectionMetrics;
 
 struct HttpServerOptions {
   // "host:port"; port 0 picks a free port. Required.
@@ -26,9 +33,11 @@ struct HttpServerOptions {
   size_t max_body_bytes = 16 << 20;
   // Threads running the event loop. Default: 2.
   int threads = 2;
-  // A connection with no request for this long is closed. Default: 120 s.
-  absl::Duration idle_timeout = absl::Seconds(120);
-  // TLS on every connection; null: plaintext. A TLS handshake must finish within 10 s.
+  // Timeouts and connection caps (a TLS handshake must finish within the header timeout).
+  HttpConnectionLimits limits;
+  // Where connection counts and drops are counted; null: nowhere. Must outlive the server.
+  HttpConnectionMetrics* metrics = nullptr;
+  // TLS on every connection; null: plaintext.
   std::shared_ptr<HttpTlsContext> tls;
   // Headers added to every response (security headers for browsers, say).
   std::vector<std::pair<std::string, std::string>> response_headers;
@@ -38,8 +47,28 @@ struct HttpServerOptions {
   std::function<bool(const std::string& remote_address)> admit;
 };
 
+// Open connections of every HTTP listener (`spanvault_http_connections{listener}`) and the
+// ones cut off (`spanvault_http_connections_dropped_total{listener,reason}`, reasons
+// max_connections, max_connections_per_client, header_timeout, body_timeout, write_timeout).
+// Thread-safe.
+class HttpConnectionMetrics {
+ public:
+  explicit HttpConnectionMetrics(MetricsRegistry& registry);
+
+  void Opened(const std::string& listener) ABSL_LOCKS_EXCLUDED(mu_);
+  void Closed(const std::string& listener) ABSL_LOCKS_EXCLUDED(mu_);
+  void Dropped(const std::string& listener, const char* reason);
+
+ private:
+  CounterFamily& dropped_;
+  absl::Mutex mu_;
+  std::map<std::string, int64_t> open_ ABSL_GUARDED_BY(mu_);
+};
+
 // Serves HTTP/1.1 with keep-alive and chunked bodies; answers 100-continue, oversized bodies
-// (413) and unparsable requests (400) itself. Thread-safe.
+// (413) and unparsable requests (400) itself; connections over the caps get 503 with
+// Retry-After (over TLS they are closed), and clients too slow for a timeout are disconnected.
+// Thread-safe.
 class HttpServer {
  public:
   // `handler` must outlive the server.

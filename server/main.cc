@@ -1,6 +1,8 @@
 // spanvault: the server binary. Parses the configuration, runs the server until SIGTERM or
 // SIGINT (SIGHUP reloads the TLS certificates), then shuts down gracefully.
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -37,6 +39,18 @@ int Keygen(int argc, char** argv) {
   return 0;
 }
 
+// Raises the open-file limit to its hard maximum: every connection and RocksDB file takes a
+// descriptor, and the soft default (often 1024) is smaller than the connection caps.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot raise the open-file limit above {}", before);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,6 +77,8 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+
+  RaiseOpenFileLimit();
 
   spanvault::Server server(*config);
   absl::Status started = server.Start();

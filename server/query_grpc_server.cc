@@ -55,11 +55,12 @@ QueryGrpcServer::QueryGrpcServer(std::string address, QueryService& queries, Grp
 
 QueryGrpcServer::~QueryGrpcServer() { Shutdown(absl::ZeroDuration()); }
 
-absl::Status QueryGrpcServer::Start(const std::shared_ptr<grpc::ServerCredentials>& credentials) {
+absl::Status QueryGrpcServer::Start(const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                                    const GrpcConnectionLimits& limits) {
   // Registers the reflection service with every ServerBuilder created from now on (gRPC has no
   // per-server switch).
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  auto listener = StartGrpcListener(address_, {v2_.get(), v3_.get()}, 0, credentials);
+  auto listener = StartGrpcListener(address_, {v2_.get(), v3_.get()}, 0, credentials, limits);
   if (!listener.ok()) return listener.status();
   server_ = std::move(listener->server);
   bound_ = std::move(listener->bound_address);

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/connection_limits.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "query/grpc_caller.h"
@@ -48,7 +49,8 @@ class QueryGrpcServer {
   // Binds and starts with `credentials` (GrpcListenerCredentials). Turns on gRPC server
   // reflection for servers built from now on, so start it after the other gRPC listeners.
   // kUnavailable when the address cannot be bound.
-  absl::Status Start(const std::shared_ptr<grpc::ServerCredentials>& credentials);
+  absl::Status Start(const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                     const GrpcConnectionLimits& limits = {});
   std::string bound_address() const { return bound_; }
   // Stops accepting, lets calls in flight finish for up to `grace`, then cancels them.
   void Shutdown(absl::Duration grace);

@@ -22,11 +22,11 @@ RemoteStorageServer::RemoteStorageServer(std::string address, QueryService& quer
 
 RemoteStorageServer::~RemoteStorageServer() { Shutdown(absl::ZeroDuration()); }
 
-absl::Status RemoteStorageServer::Start(
-    const std::shared_ptr<grpc::ServerCredentials>& credentials) {
+absl::Status RemoteStorageServer::Start(const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                                        const GrpcConnectionLimits& limits) {
   std::vector<grpc::Service*> services;
   for (const auto& service : services_) services.push_back(service.get());
-  auto listener = StartGrpcListener(address_, services, 0, credentials);
+  auto listener = StartGrpcListener(address_, services, 0, credentials, limits);
   if (!listener.ok()) return listener.status();
   server_ = std::move(listener->server);
   bound_ = std::move(listener->bound_address);

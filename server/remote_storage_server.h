@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/connection_limits.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "query/grpc_caller.h"
@@ -30,7 +31,8 @@ class RemoteStorageServer {
 
   // Binds and starts with `credentials` (GrpcListenerCredentials). kUnavailable when the
   // address cannot be bound.
-  absl::Status Start(const std::shared_ptr<grpc::ServerCredentials>& credentials);
+  absl::Status Start(const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                     const GrpcConnectionLimits& limits = {});
   std::string bound_address() const { return bound_; }
   // Stops accepting, lets calls in flight finish for up to `grace`, then cancels them.
   void Shutdown(absl::Duration grace);

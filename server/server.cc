@@ -146,6 +146,8 @@ absl::Status Server::StartHttp(const std::string& name, const std::string& addre
   options.address = address;
   options.name = name;
   options.max_body_bytes = max_body_bytes;
+  options.limits = config_.limits.http;
+  options.metrics = &http_connections_;
   options.tls = *tls;
   if (name == "query_http") options.response_headers = BrowserHeaders(*tls != nullptr);
   auto server = std::make_unique<HttpServer>(options, handler);
@@ -170,6 +172,9 @@ absl::Status Server::StartStore() {
   options.sync_writes = config_.sync_writes;
   options.max_pending_spans = config_.max_pending_spans;
   options.retention = config_.retention;
+  options.memory_budget_bytes = config_.memory_limit;
+  options.testing_write_buffer_bytes = config_.testing_write_buffer_bytes;
+  options.metrics = &metrics_;
   absl::Status encryption = ConfigureEncryption(config_, &options);
   if (!encryption.ok()) return encryption;
   auto store = OpenRocksDbTraceStore(options);
@@ -252,7 +257,10 @@ absl::Status Server::StartAuth() {
     if (!written.ok()) return written;
   }
   audit_ = std::make_unique<AuditLog>(store_->Audit(), RealClock::Get());
-  audit_->set_on_write_error([](const absl::Status& s) {
+  audit_->set_on_write_error([store = store_.get()](const absl::Status& s) {
+    // While the store refuses every write (a full disk) it has logged that once; not again
+    // for each refused call.
+    if (!store->WriteState().ok()) return;
     spdlog::error("cannot write the audit log: {}", std::string(s.message()));
   });
   absl::Status loaded = audit_->Load();
@@ -358,6 +366,13 @@ std::function<absl::Status(std::string_view, const std::string&)> Server::MakeIn
 
 absl::Status Server::StartReceivers() {
   ingest_metrics_ = std::make_unique<IngestMetrics>(metrics_);
+  if (config_.memory_limit > 0) {
+    MemoryLimiterOptions memory;
+    memory.limit_bytes = config_.memory_limit;
+    memory_ = std::make_unique<MemoryLimiter>(memory, metrics_);
+    memory_->Start();
+    spdlog::info("memory limit {} MiB", config_.memory_limit >> 20);
+  }
   SpanSink* sink = sampler_ ? static_cast<SpanSink*>(sampler_.get()) : store_.get();
   if (config_.sink == "discard") {
     static DiscardSink discard;  // stateless, so one for the process is enough
@@ -400,6 +415,8 @@ absl::Status Server::StartReceivers() {
     if (!admit.ok()) return admit.status();
     options.admit = *std::move(admit);
     options.authorize = MakeIngestAuthorizer();
+    options.connection_limits = config_.limits.grpc;
+    options.memory = memory_.get();
     otlp_grpc_ = std::make_unique<OtlpGrpcReceiver>(options, *sink, *ingest_metrics_);
     absl::Status s = otlp_grpc_->Start();
     if (!s.ok()) return s;
@@ -409,6 +426,7 @@ absl::Status Server::StartReceivers() {
   }
   OtlpHttpReceiverOptions http_options;
   http_options.max_request_bytes = config_.max_request_bytes;
+  http_options.memory = memory_.get();
   http_options.authorize = MakeIngestAuthorizer();
   if (config_.ingest_auth)
     spdlog::info("ingest authentication on: OTLP exports need the ingest action");
@@ -453,7 +471,7 @@ absl::Status Server::StartAdminGrpc() {
   admin_grpc_ = std::make_unique<AdminGrpcServer>(config_.admin_grpc_addr, *rules_,
                                                   store_->key_admin(), *authenticator_, *audit_,
                                                   *identities_, *query_service_, *std::move(admit));
-  absl::Status s = admin_grpc_->Start(*credentials);
+  absl::Status s = admin_grpc_->Start(*credentials, config_.limits.grpc);
   if (!s.ok()) return s;
   bound_["admin_grpc"] = admin_grpc_->bound_address();
   spdlog::info("admin_grpc listening on {} ({})", bound_["admin_grpc"],
@@ -480,7 +498,7 @@ absl::Status Server::StartRemoteStorage() {
       config_.remote_storage_addr, *query_service_,
       MakeQueryGrpcCallerOf(authenticator, *audit_, *std::move(admit),
                             {.listener = "remote_storage", .forwarded_bearer_token = true}));
-  absl::Status s = remote_storage_->Start(*credentials);
+  absl::Status s = remote_storage_->Start(*credentials, config_.limits.grpc);
   if (!s.ok()) return s;
   bound_["remote_storage"] = remote_storage_->bound_address();
   spdlog::info("remote_storage listening on {} ({})", bound_["remote_storage"],
@@ -503,7 +521,7 @@ absl::Status Server::StartQueryGrpc() {
   query_grpc_ = std::make_unique<QueryGrpcServer>(
       config_.query_grpc_addr, *query_service_,
       MakeQueryGrpcCallerOf(authenticator, *audit_, *std::move(admit)));
-  absl::Status s = query_grpc_->Start(*credentials);
+  absl::Status s = query_grpc_->Start(*credentials, config_.limits.grpc);
   if (!s.ok()) return s;
   bound_["query_grpc"] = query_grpc_->bound_address();
   spdlog::info("query_grpc listening on {} ({})", bound_["query_grpc"],
@@ -513,7 +531,8 @@ absl::Status Server::StartQueryGrpc() {
 
 absl::Status Server::Start() {
   admin_handler_ = std::make_unique<AdminHandler>(metrics_, [this] {
-    return ready_.load() ? absl::OkStatus() : absl::UnavailableError("starting or stopping");
+    if (!ready_.load()) return absl::UnavailableError("starting or stopping");
+    return store_->WriteState();  // "disk full: ..." while the store refuses writes
   });
   absl::Status s = StartHttp("admin_http", config_.admin_http_addr, 1 << 16, *admin_handler_);
   if (s.ok()) s = StartStore();
@@ -535,6 +554,7 @@ void Server::Shutdown() {
   ready_.store(false);
   if (otlp_grpc_) otlp_grpc_->Shutdown(kShutdownGrace);
   StopHttp("otlp_http");
+  if (memory_) memory_->Shutdown();
   // Before the store closes: its calls in flight read from it.
   if (query_grpc_) query_grpc_->Shutdown(kShutdownGrace);
   if (remote_storage_) remote_storage_->Shutdown(kShutdownGrace);

@@ -15,6 +15,7 @@
 #include "common/metrics.h"
 #include "sampling/flow_status_policy.h"
 #include "server/config.h"
+#include "server/http_server.h"
 
 namespace spanvault {
 
@@ -25,9 +26,9 @@ class IdentityStore;
 class JwksProvider;
 class JwtVerifier;
 class AdminHandler;
-class HttpServer;
 class HttpTlsContext;
 class IngestMetrics;
+class MemoryLimiter;
 class JaegerHttpApi;
 class OtlpGrpcReceiver;
 class OtlpHttpReceiver;
@@ -91,6 +92,7 @@ class Server {
 
   const ServerConfig config_;
   MetricsRegistry metrics_;
+  HttpConnectionMetrics http_connections_{metrics_};
   std::atomic<bool> ready_{false};
   std::unique_ptr<TraceStore> store_;
   std::unique_ptr<RetentionLoop> retention_;
@@ -108,6 +110,7 @@ class Server {
   std::unique_ptr<spanmetrics::SpanMetricsTap> span_metrics_;
   std::unique_ptr<spanmetrics::ClientMetricsTap> client_metrics_;
   std::unique_ptr<IngestMetrics> ingest_metrics_;
+  std::unique_ptr<MemoryLimiter> memory_;
   std::unique_ptr<OtlpGrpcReceiver> otlp_grpc_;
   std::unique_ptr<OtlpHttpReceiver> otlp_http_;
   std::unique_ptr<QueryService> query_service_;

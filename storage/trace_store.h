@@ -70,6 +70,10 @@ class TraceStore : public SpanSink, public TraceReader, public TraceArchive {
   virtual void Shutdown() = 0;
   // Bytes the store occupies on disk (0 for memory).
   virtual uint64_t BytesOnDisk() = 0;
+  // OK while the store can write. kUnavailable saying why while it refuses every write: "disk
+  // full: ..." (with the free bytes) until space is freed, when it resumes by itself; or
+  // "storage write error: ...". Reads go on meanwhile.
+  virtual absl::Status WriteState() { return absl::OkStatus(); }
   // Rotation of the keys the store's files are encrypted with; nullptr when the store is not
   // encrypted (memory, or RocksDB with testing_no_encryption). Owned by the store.
   virtual EncryptionKeyAdmin* key_admin() { return nullptr; }
@@ -155,6 +159,15 @@ struct TraceStoreOptions {
   Clock* clock = nullptr;
   // Tests only: RocksDB files in plaintext. Default: false.
   bool testing_no_encryption = false;
+  // The process's memory budget; RocksDB's memtables and block cache are sized from it
+  // (RocksDbOptions::memory_budget_bytes). 0: RocksDB's defaults. Default: 0.
+  uint64_t memory_budget_bytes = 0;
+  // Tests only: every RocksDB memtable this many bytes (frequent flushes and compactions).
+  // 0: the production sizes. Default: 0.
+  uint64_t testing_write_buffer_bytes = 0;
+  // Where the store counts the writes it could not make (spanvault_storage_write_errors_total,
+  // by reason). Null: not counted. Must outlive the store.
+  MetricsRegistry* metrics = nullptr;
 };
 
 // The in-memory reference store (tests, and the conformance suite's baseline).

@@ -4,9 +4,11 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
 #include "storage/crypto/store_encryption.h"
 #include "storage/rocksdb/info_logger.h"
 #include "storage/rocksdb/key_codec.h"
@@ -20,9 +22,11 @@ namespace {
 constexpr char kFormatKey[] = "spanvault.format";
 constexpr char kFormatVersion[] = "2";  // 2: keys start with a time bucket
 
-rocksdb::ColumnFamilyOptions TableOptions(bool bloom, size_t write_buffer_mb) {
+rocksdb::ColumnFamilyOptions TableOptions(bool bloom, size_t write_buffer_mb,
+                                          const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
+  if (cache) table.block_cache = cache;
   if (bloom) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.block_size = 16 * 1024;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -32,25 +36,36 @@ rocksdb::ColumnFamilyOptions TableOptions(bool bloom, size_t write_buffer_mb) {
   return cf;
 }
 
-std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
-  auto spans = TableOptions(/*bloom=*/true, 64);
+// `cache`: the block cache every column family shares; null: one of RocksDB's per family.
+// `testing_write_buffer_bytes` > 0: every memtable that size (tests only).
+std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
+    const std::shared_ptr<rocksdb::Cache>& cache, uint64_t testing_write_buffer_bytes) {
+  auto table = [&cache](bool bloom, size_t write_buffer_mb) {
+    return TableOptions(bloom, write_buffer_mb, cache);
+  };
+  auto spans = table(/*bloom=*/true, 64);
   // Bucket and trace id: reading a trace probes every live bucket, most of them without it.
   spans.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(24));
-  auto summaries = TableOptions(/*bloom=*/true, 16);
+  auto summaries = table(/*bloom=*/true, 16);
   summaries.merge_operator = NewSummaryMergeOperator();
-  return {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-          {"spans", spans},
-          {"summaries", summaries},
-          {"index", TableOptions(/*bloom=*/false, 32)},
-          {"catalog", TableOptions(/*bloom=*/false, 4)},
-          {"pending", TableOptions(/*bloom=*/true, 8)},
-          {"decisions", TableOptions(/*bloom=*/true, 8)},
-          {"decision_log", TableOptions(/*bloom=*/false, 4)},
-          {"rules", TableOptions(/*bloom=*/false, 1)},
-          {"identities", TableOptions(/*bloom=*/false, 1)},
-          {"audit", TableOptions(/*bloom=*/false, 4)},
-          {"span_metrics", TableOptions(/*bloom=*/true, 4)},
-          {"journeys", TableOptions(/*bloom=*/true, 4)}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> out = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {"spans", spans},
+      {"summaries", summaries},
+      {"index", table(/*bloom=*/false, 32)},
+      {"catalog", table(/*bloom=*/false, 4)},
+      {"pending", table(/*bloom=*/true, 8)},
+      {"decisions", table(/*bloom=*/true, 8)},
+      {"decision_log", table(/*bloom=*/false, 4)},
+      {"rules", table(/*bloom=*/false, 1)},
+      {"identities", table(/*bloom=*/false, 1)},
+      {"audit", table(/*bloom=*/false, 4)},
+      {"span_metrics", table(/*bloom=*/true, 4)},
+      {"journeys", table(/*bloom=*/true, 4)}};
+  if (testing_write_buffer_bytes > 0) {
+    for (auto& descriptor : out) descriptor.options.write_buffer_size = testing_write_buffer_bytes;
+  }
+  return out;
 }
 
 absl::Status CheckFormat(rocksdb::DB& db) {
@@ -72,6 +87,7 @@ absl::Status CheckFormat(rocksdb::DB& db) {
 }  // namespace
 
 RocksDb::~RocksDb() {
+  if (disk) disk->Shutdown();
   handles.clear();
   if (db) static_cast<void>(db->Close());  // the DB is going away either way
 }
@@ -99,13 +115,26 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   options.max_background_jobs = 2;
   options.keep_log_file_num = 5;
   options.paranoid_checks = true;
+  std::shared_ptr<rocksdb::Cache> cache;
+  if (db_options.memory_budget_bytes > 0) {
+    options.write_buffer_manager =
+        std::make_shared<rocksdb::WriteBufferManager>(db_options.memory_budget_bytes / 4);
+    cache = rocksdb::NewLRUCache(db_options.memory_budget_bytes / 8);
+  }
+  DiskSpaceWatchOptions watch;
+  watch.path = path;
+  watch.resume_free_bytes = db_options.resume_free_bytes;
+  auto disk = std::make_shared<DiskSpaceWatch>(std::move(watch));
+  options.listeners.push_back(disk);
   std::vector<rocksdb::ColumnFamilyHandle*> raw;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, path, Descriptors(), &raw, &raw_db);
+  rocksdb::Status s = rocksdb::DB::Open(
+      options, path, Descriptors(cache, db_options.testing_write_buffer_bytes), &raw, &raw_db);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening the database in ", path));
   auto out = std::make_unique<RocksDb>();
   out->env = std::move(store_env->env);
   out->encryption = std::move(store_env->provider);
+  out->disk = std::move(disk);
   out->db.reset(raw_db);
   for (auto* h : raw) out->handles.emplace_back(h);
   out->spans = raw[1];

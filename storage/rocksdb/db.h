@@ -12,6 +12,7 @@
 #include "common/otlp_util.h"
 #include "rocksdb/db.h"
 #include "storage/crypto/key_ring.h"
+#include "storage/rocksdb/disk_space_watch.h"
 #include "storage/trace_records.h"
 
 namespace spanvault {
@@ -27,6 +28,9 @@ struct RocksDb {
   std::unique_ptr<rocksdb::Env> env;
   // The encryption provider inside `env` (null in plaintext test mode), for key rotation.
   std::shared_ptr<AesCtrEncryptionProvider> encryption;
+  // Registered as a listener: whether RocksDB refuses writes (a full disk) and the thread that
+  // resumes them (started by the store). Declared before `db`, which holds it too.
+  std::shared_ptr<DiskSpaceWatch> disk;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> handles;
   rocksdb::ColumnFamilyHandle* spans = nullptr;
@@ -53,6 +57,16 @@ struct RocksDbOptions {
   std::shared_ptr<const KeyRing> encryption_keys;
   // Tests only: plaintext files (the plaintext hunt's negative control). Default: false.
   bool testing_no_encryption = false;
+  // Memory for RocksDB: every memtable together takes at most a quarter of it (flushes start
+  // beyond), the block cache shared by every column family an eighth. 0: RocksDB's defaults
+  // (memtables bounded per column family only, a cache per column family). Default: 0.
+  uint64_t memory_budget_bytes = 0;
+  // Tests only: every column family's memtable this many bytes, instead of the production
+  // sizes (1 to 64 MiB), so that flushes and compactions come quickly. 0: production. Default: 0.
+  uint64_t testing_write_buffer_bytes = 0;
+  // Free bytes on the data directory's filesystem before writes are resumed after it filled
+  // up (DiskSpaceWatchOptions). Default: 8 MiB.
+  uint64_t resume_free_bytes = 8 << 20;
 };
 
 // Opens or creates the database at `path` (the directory is created). kInvalidArgument when

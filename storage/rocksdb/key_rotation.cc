@@ -245,6 +245,8 @@ absl::Status RocksDbKeyRotation::Rewrite() {
 }
 
 absl::Status RocksDbKeyRotation::RewritePass() {
+  // Its flush and compactions would make a full disk's error one RocksDB cannot resume from.
+  if (db_.disk != nullptr && !db_.disk->writable()) return db_.disk->State();
   std::vector<rocksdb::ColumnFamilyHandle*> handles = Handles(db_);
   // A write makes sure the flush below switches to a new write-ahead log (under the newest
   // key) even when every memtable is empty: only a switch releases the older logs.

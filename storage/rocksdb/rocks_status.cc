@@ -8,6 +8,10 @@ absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
   if (status.ok()) return absl::OkStatus();
   std::string message = absl::StrCat(std::string(what), ": ", status.ToString());
   if (status.IsNotFound()) return absl::NotFoundError(message);
+  if (status.IsNoSpace()) {
+    return absl::UnavailableError(
+        absl::StrCat(std::string(what), ": disk full (", status.ToString(), "); retry later"));
+  }
   if (status.IsCorruption()) return absl::DataLossError(message);
   if (status.IsNoSpace() || status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() ||
       status.IsIncomplete() || status.IsShutdownInProgress() || status.IsIOError()) {

@@ -104,7 +104,14 @@ class RocksDbTraceStore final : public TraceStore {
         audit_(*db_->db, db_->audit, "the audit log"),
         span_metrics_(*db_->db, db_->span_metrics, "the span metrics"),
         journeys_(*db_->db, db_->journeys, "the journeys"),
-        key_rotation_(NewKeyRotation(*db_, options)) {}
+        key_rotation_(NewKeyRotation(*db_, options)),
+        write_errors_(options.metrics == nullptr
+                          ? nullptr
+                          : &options.metrics->AddCounter(
+                                "spanvault_storage_write_errors_total",
+                                "Writes of spans, sampling decisions and retention the trace "
+                                "store could not make, by reason (no_space: the disk is full).",
+                                {"reason"})) {}
   ~RocksDbTraceStore() override { Shutdown(); }
 
   absl::Status Start();
@@ -121,6 +128,7 @@ class RocksDbTraceStore final : public TraceStore {
   }
   void Shutdown() override ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t BytesOnDisk() override;
+  absl::Status WriteState() override { return db_->disk->State(); }
   EncryptionKeyAdmin* key_admin() override { return key_rotation_.get(); }
 
   absl::StatusOr<std::vector<std::string>> GetServices() override { return catalog_.Services(); }
@@ -165,6 +173,8 @@ class RocksDbTraceStore final : public TraceStore {
   std::vector<WriteOp> TakeGroup() ABSL_LOCKS_EXCLUDED(mu_);
   // Writes `ops` (no decisions) in one batch and answers them.
   void WriteSpans(std::vector<WriteOp*>& ops);
+  // Counts `ops` failed writes and, while the disk is full, answers with why and for how long.
+  absl::Status WriteFailed(absl::Status status, size_t ops);
   absl::StatusOr<SamplingDecision> ReadDecision(const TraceId& trace);
 
   // Constant after construction.
@@ -181,6 +191,7 @@ class RocksDbTraceStore final : public TraceStore {
   RocksKvStore journeys_;
   // Null when the store is not encrypted.
   const std::unique_ptr<RocksDbKeyRotation> key_rotation_;
+  CounterFamily* const write_errors_;  // null without metrics
   std::thread writer_;
 
   absl::Mutex mu_;
@@ -195,6 +206,17 @@ absl::Status RocksDbTraceStore::Start() {
   if (s.ok()) s = LoadBuckets();
   if (!s.ok()) return s;
   writer_ = std::thread([this] { WriterLoop(); });
+  db_->disk->Start(*db_->db);
+  if (options_.metrics != nullptr) {
+    std::shared_ptr<DiskSpaceWatch> disk = db_->disk;  // the gauges may outlive the store
+    options_.metrics->AddGauge(
+        "spanvault_storage_disk_full",
+        "1 while the trace store refuses writes because its disk is full (/readyz says why).",
+        [disk] { return disk->disk_full() ? 1.0 : 0.0; });
+    options_.metrics->AddGauge("spanvault_storage_free_bytes",
+                               "Bytes free on the filesystem of the trace store's directory.",
+                               [disk] { return static_cast<double>(disk->FreeBytes()); });
+  }
   if (key_rotation_) key_rotation_->Start();
   return absl::OkStatus();
 }
@@ -301,6 +323,7 @@ void RocksDbTraceStore::WriteSpans(std::vector<WriteOp*>& ops) {
     for (auto& [trace, d] : dups) duplicates[i].push_back(d);
   }
   if (status.ok()) status = builder.Commit(options_.sync_writes);
+  if (!status.ok()) status = WriteFailed(std::move(status), ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
     if (!status.ok()) duplicates[i].clear();
     ops[i]->Answer(status, std::move(duplicates[i]));
@@ -328,7 +351,18 @@ void RocksDbTraceStore::WriteOther(WriteOp& op) {
       status = absl::InternalError("a span write reached WriteOther");
   }
   if (status.ok()) status = builder.Commit(options_.sync_writes || !op.buckets.empty());
+  if (!status.ok()) status = WriteFailed(std::move(status), 1);
   op.Answer(status);
+}
+
+absl::Status RocksDbTraceStore::WriteFailed(absl::Status status, size_t ops) {
+  bool full = db_->disk->disk_full();
+  if (write_errors_ != nullptr) {
+    write_errors_->With({full ? "no_space" : "other"}).Increment(static_cast<double>(ops));
+  }
+  if (!full) return status;
+  absl::Status state = db_->disk->State();
+  return state.ok() ? status : state;
 }
 
 absl::Status RocksDbTraceStore::RunOnWriter(WriteOp op) {
@@ -358,7 +392,9 @@ absl::Status RocksDbTraceStore::DropBucket(uint64_t bucket) {
   if (!s.ok()) return s;
   // The range delete hides the bucket. Flushing every column family retires the write-ahead
   // logs that still hold its spans; dropping whole files and compacting what is left of the
-  // range gives the rest of its space back.
+  // range gives the rest of its space back. Not while RocksDB refuses writes: a flush then
+  // would make the error one it cannot resume from (disk_space_watch.h).
+  if (!db_->disk->writable()) return db_->disk->State();
   std::vector<rocksdb::ColumnFamilyHandle*> columns;
   for (const auto& handle : db_->handles) columns.push_back(handle.get());
   rocksdb::Status flushed = db_->db->Flush(rocksdb::FlushOptions(), columns);
@@ -554,7 +590,10 @@ void RocksDbTraceStore::Shutdown() {
   // First: a key rewrite in progress is cancelled, not waited for.
   if (key_rotation_) key_rotation_->Shutdown();
   if (writer_.joinable()) writer_.join();
-  static_cast<void>(db_->db->FlushWAL(/*sync=*/true));  // best effort; the WAL is written already
+  db_->disk->Shutdown();
+  // Best effort; the WAL is written already. Never after a failed WAL write: syncing that log
+  // aborts in an assertion of Debian's RocksDB (disk_space_watch.h).
+  if (db_->disk->writable()) static_cast<void>(db_->db->FlushWAL(/*sync=*/true));
 }
 
 uint64_t RocksDbTraceStore::BytesOnDisk() {
@@ -574,6 +613,8 @@ absl::StatusOr<std::unique_ptr<TraceStore>> OpenRocksDbTraceStore(
   RocksDbOptions db_options;
   db_options.encryption_keys = options.encryption_keys;
   db_options.testing_no_encryption = options.testing_no_encryption;
+  db_options.memory_budget_bytes = options.memory_budget_bytes;
+  db_options.testing_write_buffer_bytes = options.testing_write_buffer_bytes;
   auto db = OpenRocksDb(options.path, db_options);
   if (!db.ok()) return db.status();
   auto store = std::make_unique<RocksDbTraceStore>(options, std::move(*db));

@@ -91,7 +91,7 @@ const rejected = async (server, receiver) => sv.metricSum(await sv.metricSamples
 test('max_pending_traces: new traces get 429 / RESOURCE_EXHAUSTED, and the HTTP exporters succeed on retry', async () => {
   const server = await startWithConfig('spanvault-limit-traces', `
 sampling:
-  decision_wait: 2s
+  decision_wait: 5s
   max_pending_traces: 5
   policies:
     - {name: errors, type: status_code, status_code: {status_codes: [ERROR]}}

@@ -152,6 +152,23 @@ TEST_F(TailSamplerTest, WaitsForTheDecisionThenKeepsOrDrops) {
               HasSubstr("spanvault_sampling_traces_total{decision=\"dropped\",policy=\"\"} 1"));
 }
 
+// A pending write the store refuses (a full disk; here a store that stopped, which refuses at
+// once, while Consume holds the sampler's lock) stored nothing: a trace it started is
+// forgotten rather than decided (dropped) while empty, so the exporter's retry starts it afresh.
+TEST_F(TailSamplerTest, AFailedPendingWriteIsTakenBack) {
+  ASSERT_THAT(Send({Span(1, 1)}), testing::IsOk());
+  store_->Shutdown();
+  EXPECT_THAT(Send({Span(2, 2, 0, /*error=*/true)}), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(Send({Span(1, 3, 1)}), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Decide(), 0);  // nothing due yet; the failed writes are taken back first
+  EXPECT_EQ(sampler_->pending_traces(), 1u);
+  // The trace stored before keeps its state: decided at its deadline (the write fails too, so
+  // it stays pending and is decided again later).
+  clock_.Advance(absl::Seconds(11));
+  EXPECT_THAT(sampler_->DecideDue(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(sampler_->pending_traces(), 1u);
+}
+
 TEST_F(TailSamplerTest, DecidesEarlyOnceTheRootArrivedAndTracesGoQuiet) {
   ASSERT_THAT(Send({Span(1, 2, /*parent=*/1, false, "W-1")}), testing::IsOk());
   clock_.Advance(absl::Seconds(5));

@@ -182,6 +182,30 @@ TEST(ConfigTest, EncryptionKeyFileFromFlagOrYamlAndTheHiddenTestingSwitch) {
   EXPECT_TRUE(c->testing_no_encryption);
 }
 
+TEST(ConfigTest, TestingWriteBufferBytesFromFlagOrYamlZeroOrAtLeast64KiB) {
+  auto c = Parse({});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->testing_write_buffer_bytes, 0u);
+  spanvault::testing::TempDir dir;
+  std::string path = dir.path() + "/c.yaml";
+  std::ofstream(path) << "testing_write_buffer_bytes: 131072\n";
+  c = Parse({"--config", path});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->testing_write_buffer_bytes, 131072u);
+  c = Parse({"--config", path, "--testing-write-buffer-bytes", "65536"});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->testing_write_buffer_bytes, 65536u);
+  c = Parse({"--testing-write-buffer-bytes", "0"});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->testing_write_buffer_bytes, 0u);
+  EXPECT_THAT(Parse({"--testing-write-buffer-bytes", "65535"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("testing_write_buffer_bytes must be 0")));
+  // (CLI11 leaves a hidden option's name out of its message.)
+  EXPECT_THAT(Parse({"--testing-write-buffer-bytes", "lots"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Could not convert")));
+}
+
 TEST(ConfigTest, TheTestingSwitchIsNotInTheHelp) {
   std::vector<std::string> args = {"spanvault", "--help"};
   std::vector<char*> argv;
@@ -190,6 +214,7 @@ TEST(ConfigTest, TheTestingSwitchIsNotInTheHelp) {
   SV_ASSERT_OK(ParseServerConfig(static_cast<int>(argv.size()), argv.data(), &help));
   EXPECT_THAT(help, HasSubstr("--encryption-key-file"));
   EXPECT_THAT(help, ::testing::Not(HasSubstr("testing-no-encryption")));
+  EXPECT_THAT(help, ::testing::Not(HasSubstr("testing-write-buffer-bytes")));
 }
 
 TEST(ConfigTest, TlsFlagsApplyToEveryListenerWithPerListenerOverrides) {
@@ -293,6 +318,66 @@ TEST(ConfigTest, RejectsBadClientMetricsNamingTheField) {
   for (const auto& [entries, message] : bad) {
     EXPECT_THAT(load(entries), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
         << entries;
+  }
+}
+
+TEST(ConfigTest, ReadsConnectionLimitsWithProductionDefaults) {
+  ServerConfig defaults;
+  EXPECT_EQ(defaults.limits.http.header_timeout, absl::Seconds(10));
+  EXPECT_EQ(defaults.limits.http.idle_timeout, absl::Seconds(60));
+  EXPECT_EQ(defaults.limits.http.max_connections, 4096u);
+  EXPECT_EQ(defaults.limits.http.max_connections_per_client, 256u);
+  EXPECT_EQ(defaults.limits.grpc.max_concurrent_streams, 100u);
+  EXPECT_EQ(defaults.limits.grpc.max_connection_age, absl::Minutes(30));
+
+  ServerConfig c;
+  SV_ASSERT_OK(ApplyYamlConfig(R"(
+limits:
+  http_idle_timeout: 2m
+  http_header_timeout: 5s
+  http_body_timeout: 90s
+  http_write_timeout: 20s
+  max_connections: 100
+  max_connections_per_client: 10
+  grpc_max_concurrent_streams: 8
+  grpc_max_connection_idle: 1m
+  grpc_max_connection_age: 0s
+  grpc_min_ping_interval: 10s
+  grpc_max_metadata_bytes: 8192
+)",
+                               &c));
+  SV_EXPECT_OK(c.Validate());
+  EXPECT_EQ(c.limits.http.idle_timeout, absl::Minutes(2));
+  EXPECT_EQ(c.limits.http.header_timeout, absl::Seconds(5));
+  EXPECT_EQ(c.limits.http.body_timeout, absl::Seconds(90));
+  EXPECT_EQ(c.limits.http.write_timeout, absl::Seconds(20));
+  EXPECT_EQ(c.limits.http.max_connections, 100u);
+  EXPECT_EQ(c.limits.http.max_connections_per_client, 10u);
+  EXPECT_EQ(c.limits.grpc.max_concurrent_streams, 8u);
+  EXPECT_EQ(c.limits.grpc.max_connection_idle, absl::Minutes(1));
+  EXPECT_EQ(c.limits.grpc.max_connection_age, absl::ZeroDuration());
+  EXPECT_EQ(c.limits.grpc.min_ping_interval, absl::Seconds(10));
+  EXPECT_EQ(c.limits.grpc.max_metadata_bytes, 8192u);
+}
+
+TEST(ConfigTest, RejectsBadConnectionLimitsNamingTheField) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"limits: 5\n", "\"limits\" must be a mapping"},
+      {"limits: {max_conections: 5}\n", "unknown config key \"limits.max_conections\""},
+      {"limits: {max_connections: -1}\n", "limits.max_connections\" must be between 0"},
+      {"limits: {max_connections: 0}\n", "limits.max_connections must be at least 1"},
+      {"limits: {max_connections_per_client: many}\n", "limits.max_connections_per_client"},
+      {"limits: {http_header_timeout: 0s}\n", "limits.http_header_timeout must be at least 1ms"},
+      {"limits: {http_body_timeout: soon}\n", "limits.http_body_timeout"},
+      {"limits: {grpc_max_connection_age: -1s}\n", "limits.grpc_max_connection_age\": negative"},
+      {"limits: {grpc_max_concurrent_streams: 0}\n", "limits.grpc_max_concurrent_streams"},
+      {"limits: {grpc_max_metadata_bytes: 100}\n", "limits.grpc_max_metadata_bytes"},
+  };
+  for (const auto& [yaml, message] : bad) {
+    ServerConfig c;
+    absl::Status s = ApplyYamlConfig(yaml, &c);
+    if (s.ok()) s = c.Validate();
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message))) << yaml;
   }
 }
 

@@ -1,9 +1,13 @@
 #include "server/http_server.h"
 
+#include <poll.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "absl/strings/str_cat.h"
+#include "common/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -21,9 +25,9 @@ using ::testing::HasSubstr;
 class EchoHandler final : public HttpHandler {
  public:
   void Handle(HttpRequest r, HttpRespond respond) override {
-    std::move(respond)(HttpResponse::Text(
-        200, r.method + " " + r.path + " ?" + r.query + " " + std::to_string(r.body.size()) +
-                 " " + std::string(r.Header("x-test"))));
+    std::move(respond)(HttpResponse::Text(200, r.method + " " + r.path + " ?" + r.query + " " +
+                                                   std::to_string(r.body.size()) + " " +
+                                                   std::string(r.Header("x-test"))));
   }
 };
 
@@ -124,6 +128,154 @@ TEST_F(HttpServerTest, SendsContinueBeforeReadingTheBody) {
   http::read(stream_, buffer, res);
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res.body(), "POST /x ? 5 ");
+}
+
+// A server with short header and body timeouts and small connection caps, counting on its own
+// metrics registry.
+class HttpServerLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HttpServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.name = "test";
+    options.limits.idle_timeout = absl::Seconds(60);
+    options.limits.header_timeout = absl::Milliseconds(200);
+    options.limits.body_timeout = absl::Milliseconds(200);
+    options.limits.max_connections = 3;
+    options.limits.max_connections_per_client = 2;
+    options.metrics = &metrics_;
+    server_ = std::make_unique<HttpServer>(options, handler_);
+    SV_ASSERT_OK(server_->Start());
+    std::string host;
+    SV_ASSERT_OK(SplitHostPort(server_->bound_address(), &host, &port_));
+  }
+  void TearDown() override { server_->Shutdown(absl::Seconds(1)); }
+
+  // A connection from `source` (any 127.0.0.0/8 address works on Linux loopback).
+  std::unique_ptr<tcp::socket> Connect(const char* source = "127.0.0.1") {
+    auto socket = std::make_unique<tcp::socket>(ioc_);
+    socket->open(tcp::v4());
+    socket->bind(tcp::endpoint(asio::ip::make_address(source), 0));
+    socket->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    return socket;
+  }
+
+  static http::response<http::string_body> Get(tcp::socket& socket) {
+    http::request<http::string_body> req(http::verb::get, "/x", 11);
+    req.set(http::field::host, "localhost");
+    http::write(socket, req);
+    return ReadResponse(socket);
+  }
+
+  static http::response<http::string_body> ReadResponse(tcp::socket& socket) {
+    http::response<http::string_body> res;
+    beast::flat_buffer buffer;
+    http::read(socket, buffer, res);
+    return res;
+  }
+
+  // Sends `bytes` one at a time until the server closes the connection; false if it never
+  // does within `deadline`.
+  static bool TrickleUntilClosed(tcp::socket& socket, const std::string& bytes,
+                                 absl::Duration deadline) {
+    absl::Time end = absl::Now() + deadline;
+    size_t i = 0;
+    while (absl::Now() < end) {
+      beast::error_code ec;
+      if (i < bytes.size()) asio::write(socket, asio::buffer(&bytes[i++], 1), ec);
+      if (ec) return true;
+      if (socket.available(ec) > 0 || ec) {
+        char c;
+        socket.read_some(asio::buffer(&c, 1), ec);
+        if (ec) return true;
+      }
+      int ready = 0;
+      pollfd fd{socket.native_handle(), POLLIN | POLLRDHUP, 0};
+      ready = poll(&fd, 1, 20);
+      if (ready > 0 && (fd.revents & (POLLRDHUP | POLLHUP | POLLERR))) return true;
+    }
+    return false;
+  }
+
+  double Dropped(const std::string& reason) {
+    std::string needle = absl::StrCat(
+        "spanvault_http_connections_dropped_total{listener=\"test\",reason=\"", reason, "\"} ");
+    std::string text = registry_.Render();
+    size_t at = text.find(needle);
+    if (at == std::string::npos) return 0;
+    return std::stod(text.substr(at + needle.size()));
+  }
+
+  // The count of `reason` once it reaches `n` (the server counts after the client sees the
+  // close), or what it is at the deadline.
+  double DroppedReaching(const std::string& reason, double n) {
+    absl::Time end = absl::Now() + absl::Seconds(30);
+    while (Dropped(reason) < n && absl::Now() < end) absl::SleepFor(absl::Milliseconds(5));
+    return Dropped(reason);
+  }
+
+  EchoHandler handler_;
+  MetricsRegistry registry_;
+  HttpConnectionMetrics metrics_{registry_};
+  std::unique_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
+  asio::io_context ioc_;
+};
+
+TEST_F(HttpServerLimitsTest, CutsOffAHeaderSentByteByByteButNotAnIdleConnection) {
+  auto idle = Connect();
+  auto slow = Connect();
+  std::string header =
+      "GET /x HTTP/1.1\r\nHost: localhost\r\nX-Padding: " + std::string(4000, 'p') + "\r\n\r\n";
+  EXPECT_TRUE(TrickleUntilClosed(*slow, header, absl::Seconds(30)));
+  EXPECT_EQ(DroppedReaching("header_timeout", 1), 1);
+  // The idle connection waited as long, but had not begun a request: it is served.
+  EXPECT_EQ(Get(*idle).result_int(), 200);
+}
+
+TEST_F(HttpServerLimitsTest, CutsOffABodySentByteByByte) {
+  auto slow = Connect();
+  std::string start = "POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n";
+  asio::write(*slow, asio::buffer(start));
+  EXPECT_TRUE(TrickleUntilClosed(*slow, std::string(5000, 'b'), absl::Seconds(30)));
+  EXPECT_EQ(DroppedReaching("body_timeout", 1), 1);
+}
+
+TEST_F(HttpServerLimitsTest, RefusesConnectionsOverTheCapsWith503UntilOneCloses) {
+  auto a = Connect();
+  auto b = Connect();
+  ASSERT_EQ(Get(*a).result_int(), 200);
+  ASSERT_EQ(Get(*b).result_int(), 200);
+  // A third from the same address: over max_connections_per_client (2).
+  auto c = Connect();
+  auto refused = ReadResponse(*c);
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_EQ(refused[http::field::retry_after], "1");
+  EXPECT_THAT(refused.body(), HasSubstr("too many connections from your address (this "
+                                        "listener's limit is 2)"));
+  EXPECT_EQ(Dropped("max_connections_per_client"), 1);
+  // Another address still gets one, the last under max_connections (3); a fourth does not.
+  auto d = Connect("127.0.0.2");
+  ASSERT_EQ(Get(*d).result_int(), 200);
+  auto e = Connect("127.0.0.3");
+  refused = ReadResponse(*e);
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_THAT(refused.body(), HasSubstr("too many connections (this listener's limit is 3)"));
+  EXPECT_EQ(Dropped("max_connections"), 1);
+  EXPECT_THAT(registry_.Render(), HasSubstr("spanvault_http_connections{listener=\"test\"} 3"));
+  // Once one closes, its slot is free again (the server notices the close on its own time).
+  a->close();
+  absl::Time end = absl::Now() + absl::Seconds(30);
+  int status = 0;
+  while (absl::Now() < end && status != 200) {
+    auto f = Connect("127.0.0.3");
+    try {
+      status = Get(*f).result_int();
+    } catch (const boost::system::system_error&) {
+      status = 0;  // refused and closed before the request was written
+    }
+  }
+  EXPECT_EQ(status, 200);
 }
 
 TEST(SplitHostPortTest, ParsesForms) {

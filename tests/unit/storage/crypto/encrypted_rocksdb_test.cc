@@ -266,6 +266,26 @@ TEST_F(EncryptedRocksDbTest, KeysAreRequiredUnlessTestingWithoutEncryption) {
   EXPECT_FALSE(fs::exists(path_));
 }
 
+// The crash torture's tiny memtables (--testing-write-buffer-bytes) reach every column family;
+// without the option each keeps its production size.
+TEST_F(EncryptedRocksDbTest, TheTestingWriteBufferSizeReachesEveryColumnFamily) {
+  auto keys = Ring({1}, 1);
+  {
+    auto db = Open(Encrypted(keys));
+    ASSERT_NE(db, nullptr);
+    EXPECT_EQ(db->db->GetOptions(db->spans).write_buffer_size, size_t{64} << 20);
+    EXPECT_EQ(db->db->GetOptions(db->pending).write_buffer_size, size_t{8} << 20);
+  }
+  RocksDbOptions small = Encrypted(keys);
+  small.testing_write_buffer_bytes = 65536;
+  auto db = Open(small);
+  ASSERT_NE(db, nullptr);
+  ASSERT_EQ(db->handles.size(), 13u);
+  for (const auto& handle : db->handles) {
+    EXPECT_EQ(db->db->GetOptions(handle.get()).write_buffer_size, 65536u) << handle->GetName();
+  }
+}
+
 class CorruptionTest : public EncryptedRocksDbTest {
  protected:
   // One SST of random values (several blocks), closed again; returns its path.
