@@ -10,6 +10,13 @@ if(SPANVAULT_WERROR)
   list(APPEND SPANVAULT_WARNINGS -Werror)
 endif()
 
+# In a ThreadSanitizer build every binary links the absl::Mutex annotations (CMakeLists.txt).
+function(spanvault_link_sanitizer_support name)
+  if(TARGET sv_tsan_absl_sync)
+    target_link_libraries(${name} PRIVATE sv_tsan_absl_sync)
+  endif()
+endfunction()
+
 # spanvault_library(NAME SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])
 function(spanvault_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
@@ -25,6 +32,7 @@ function(spanvault_executable name)
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${SPANVAULT_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  spanvault_link_sanitizer_support(${name})
 endfunction()
 
 # spanvault_test(NAME SOURCES ... [DEPS ...]): a GoogleTest binary registered with ctest.
@@ -33,5 +41,6 @@ function(spanvault_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${SPANVAULT_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} sv_testing GTest::gmock GTest::gtest_main)
+  spanvault_link_sanitizer_support(${name})
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
 endfunction()
