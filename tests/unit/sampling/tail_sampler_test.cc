@@ -74,15 +74,17 @@ class TailSamplerTest : public ::testing::Test {
     rules_ = std::make_unique<RuleSet>(*store_, clock_);
     SV_ASSERT_OK(rules_->Load());
     sampler_ = std::make_unique<TailSampler>(options_, *policies_, rules_.get(), *store_, clock_,
-                                             metrics_);
+                                             *metrics_);
     SV_ASSERT_OK(sampler_->Start());
   }
-  // Simulates a crash and restart: a new store and sampler over the same directory.
+  // Simulates a crash and restart: a new store and sampler over the same directory, and a new
+  // process's metrics (the old sampler's gauges read the sampler that is gone).
   void Restart() {
     sampler_->Shutdown();
     sampler_.reset();
     store_->Shutdown();
     store_.reset();
+    metrics_ = std::make_unique<MetricsRegistry>();
     OpenStore();
     StartSampler();
   }
@@ -122,7 +124,7 @@ class TailSamplerTest : public ::testing::Test {
 
   testing::TempDir dir_;
   testing::FakeClock clock_;
-  MetricsRegistry metrics_;
+  std::unique_ptr<MetricsRegistry> metrics_ = std::make_unique<MetricsRegistry>();
   TailSamplerOptions options_;
   std::unique_ptr<PolicySet> policies_;
   std::unique_ptr<TraceStore> store_;
@@ -145,7 +147,7 @@ TEST_F(TailSamplerTest, WaitsForTheDecisionThenKeepsOrDrops) {
   EXPECT_FALSE(Pending(1));
   EXPECT_FALSE(Stored(2));
   EXPECT_EQ(sampler_->pending_traces(), 0u);
-  std::string text = metrics_.Render();
+  std::string text = metrics_->Render();
   EXPECT_THAT(text,
               HasSubstr("spanvault_sampling_traces_total{decision=\"kept\",policy=\"errors\"} 1"));
   EXPECT_THAT(text,
@@ -205,7 +207,7 @@ TEST_F(TailSamplerTest, LateSpansFollowTheDecision) {
   auto summaries = store_->GetSummaries({*TraceId::FromHex(TraceHex(1))});
   SV_ASSERT_OK(summaries);
   EXPECT_EQ((*summaries)[0].span_count, 2);
-  std::string text = metrics_.Render();
+  std::string text = metrics_->Render();
   EXPECT_THAT(text, HasSubstr("spanvault_sampling_late_spans_total{decision=\"kept\"} 1"));
   EXPECT_THAT(text, HasSubstr("spanvault_sampling_late_spans_total{decision=\"dropped\"} 1"));
 }
@@ -255,7 +257,7 @@ TEST_F(TailSamplerTest, DecidesEarlyAtMaxSpansPerTraceAndCountsTheExcess) {
   ASSERT_THAT(Send({Span(1, 3, 1)}), testing::IsOk());  // over the limit: counted, not stored
   EXPECT_EQ(Decide(), 1);                               // due at once, without waiting
   EXPECT_EQ(SpanCount(1), 2);
-  EXPECT_THAT(metrics_.Render(), HasSubstr("spanvault_sampling_excess_spans_total 1"));
+  EXPECT_THAT(metrics_->Render(), HasSubstr("spanvault_sampling_excess_spans_total 1"));
 }
 
 TEST_F(TailSamplerTest, KeptTraceNamesThePolicyOnItsRoot) {
@@ -290,7 +292,7 @@ TEST_F(TailSamplerTest, RuntimeRulesKeepTracesUntilTheyExpire) {
   clock_.Advance(absl::Seconds(11));
   EXPECT_EQ(Decide(), 1);
   EXPECT_THAT(Search(), ElementsAre(TraceHex(1)));
-  EXPECT_THAT(metrics_.Render(), HasSubstr("policy=\"rule:" + rule->id + "\"} 1"));
+  EXPECT_THAT(metrics_->Render(), HasSubstr("policy=\"rule:" + rule->id + "\"} 1"));
   clock_.Advance(absl::Minutes(10));  // the rule has expired
   EXPECT_THAT(rules_->List(), IsEmpty());
   ASSERT_THAT(Send({Span(2, 2, 0, false, "R-7")}), testing::IsOk());
