@@ -170,21 +170,6 @@ absl::Status ServerConfig::Validate() const {
 
 namespace {
 
-// tls_listeners: {NAME: {cert: F, key: F, client_ca: F, enabled: BOOL}}.
-// A byte size: a whole number, or one with KiB, MiB, GiB or TiB ("1GiB").
-absl::Status ReadByteSize(const YAML::Node& node, const std::string& key, uint64_t* out) {
-  std::string text;
-  absl::Status s = ReadScalar(node, key, &text);
-  if (!s.ok()) return s;
-  auto bytes = ParseByteSize(text);
-  if (!bytes.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config key \"", key, "\": ", bytes.status().message()));
-  }
-  *out = *bytes;
-  return absl::OkStatus();
-}
-
 // The `limits` section (common/connection_limits.h): flat keys, durations as Go durations.
 absl::Status ReadLimits(const YAML::Node& node, ConnectionLimits* out) {
   if (!node.IsMap()) return absl::InvalidArgumentError("config key \"limits\" must be a mapping");
@@ -225,6 +210,7 @@ absl::Status ReadLimits(const YAML::Node& node, ConnectionLimits* out) {
   return absl::OkStatus();
 }
 
+// tls_listeners: {NAME: {cert: F, key: F, client_ca: F, enabled: BOOL}}.
 absl::Status ReadListenerTls(const YAML::Node& node, std::map<std::string, ListenerTls>* out) {
   if (!node.IsMap())
     return absl::InvalidArgumentError("config key \"tls_listeners\" must be a mapping");

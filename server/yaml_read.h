@@ -3,6 +3,7 @@
 // Reading one typed value of the server's YAML configuration, with errors that name the key
 // (`config key "auth.oidc.leeway": ...`). Never throws.
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -24,5 +25,8 @@ absl::Status ReadScalar(const YAML::Node& node, const std::string& key, T* out) 
 
 // A Go duration ("90s", "1h30m").
 absl::Status ReadDuration(const YAML::Node& node, const std::string& key, absl::Duration* out);
+
+// A byte size: a whole number, or one with KiB, MiB, GiB or TiB ("1GiB").
+absl::Status ReadByteSize(const YAML::Node& node, const std::string& key, uint64_t* out);
 
 }  // namespace spanvault
