@@ -6,6 +6,13 @@
 // each operation's `done`. Decisions read the trace as committed, so the span writes queued
 // before them are committed first. Being the only writer also makes the retry check simple: a
 // span whose key already exists is a retried export and is skipped.
+//
+// The writer is the ingest bottleneck (benchmarks/RESULTS.md), so it hands each group it wrote
+// to a second thread, the answerer, which calls the `done` callbacks (in queue order) and frees
+// the group. What a callback does (span metrics, ending the RPC) and destroying a decoded
+// export request (one free per attribute) took a third of the writer's time when it did them.
+
+#include <pthread.h>
 
 #include <deque>
 #include <filesystem>
@@ -51,6 +58,9 @@ struct WriteOp {
   PendingWriteDone pending_done;  // kPending
   TraceId trace;
   std::vector<uint64_t> buckets;
+  // Set by the writer, for the answerer.
+  absl::Status status;
+  std::vector<DuplicateSpans> duplicates;
 
   bool writes_spans() const { return kind == Kind::kIndexed || kind == Kind::kPending; }
 
@@ -171,6 +181,9 @@ class RocksDbTraceStore final : public TraceStore {
   void Enqueue(WriteOp op) ABSL_LOCKS_EXCLUDED(mu_);
   void WriterLoop() ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<WriteOp> TakeGroup() ABSL_LOCKS_EXCLUDED(mu_);
+  // Queues a written `group` for the answerer; waits while that one is far behind.
+  void HandOver(std::vector<WriteOp> group) ABSL_LOCKS_EXCLUDED(answer_mu_);
+  void AnswererLoop() ABSL_LOCKS_EXCLUDED(answer_mu_);
   // Writes `ops` (no decisions) in one batch and answers them.
   void WriteSpans(std::vector<WriteOp*>& ops);
   // Counts `ops` failed writes and, while the disk is full, answers with why and for how long.
@@ -193,19 +206,31 @@ class RocksDbTraceStore final : public TraceStore {
   const std::unique_ptr<RocksDbKeyRotation> key_rotation_;
   CounterFamily* const write_errors_;  // null without metrics
   std::thread writer_;
+  std::thread answerer_;
 
   absl::Mutex mu_;
   std::deque<WriteOp> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_spans_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+
+  absl::Mutex answer_mu_;
+  std::deque<std::vector<WriteOp>> written_ ABSL_GUARDED_BY(answer_mu_);
+  bool writer_done_ ABSL_GUARDED_BY(answer_mu_) = false;
 };
 
 absl::Status RocksDbTraceStore::Start() {
   absl::Status s = LoadCatalog();
   if (s.ok()) s = LoadBuckets();
   if (!s.ok()) return s;
-  writer_ = std::thread([this] { WriterLoop(); });
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sv-writer");  // per-thread CPU figures name it
+    WriterLoop();
+  });
+  answerer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sv-answerer");
+    AnswererLoop();
+  });
   db_->disk->Start(*db_->db);
   if (options_.metrics != nullptr) {
     std::shared_ptr<DiskSpaceWatch> disk = db_->disk;  // the gauges may outlive the store
@@ -301,6 +326,37 @@ void RocksDbTraceStore::WriterLoop() {
       WriteOther(op);
     }
     WriteSpans(spans);
+    HandOver(std::move(group));
+  }
+}
+
+void RocksDbTraceStore::HandOver(std::vector<WriteOp> group) {
+  // A bound, so that answers and memory to free stay a few groups behind the writer.
+  constexpr size_t kMaxWaiting = 16;
+  absl::MutexLock lock(&answer_mu_);
+  answer_mu_.Await(absl::Condition(
+      +[](RocksDbTraceStore* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->answer_mu_) {
+        return self->written_.size() < kMaxWaiting;
+      },
+      this));
+  written_.push_back(std::move(group));
+}
+
+void RocksDbTraceStore::AnswererLoop() {
+  while (true) {
+    std::vector<WriteOp> group;
+    {
+      absl::MutexLock lock(&answer_mu_);
+      answer_mu_.Await(absl::Condition(
+          +[](RocksDbTraceStore* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->answer_mu_) {
+            return !self->written_.empty() || self->writer_done_;
+          },
+          this));
+      if (written_.empty()) return;  // the writer is done and every write is answered
+      group = std::move(written_.front());
+      written_.pop_front();
+    }
+    for (WriteOp& op : group) op.Answer(op.status, std::move(op.duplicates));
   }
 }
 
@@ -325,8 +381,8 @@ void RocksDbTraceStore::WriteSpans(std::vector<WriteOp*>& ops) {
   if (status.ok()) status = builder.Commit(options_.sync_writes);
   if (!status.ok()) status = WriteFailed(std::move(status), ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
-    if (!status.ok()) duplicates[i].clear();
-    ops[i]->Answer(status, std::move(duplicates[i]));
+    ops[i]->status = status;
+    if (status.ok()) ops[i]->duplicates = std::move(duplicates[i]);
   }
   ops.clear();
 }
@@ -352,7 +408,7 @@ void RocksDbTraceStore::WriteOther(WriteOp& op) {
   }
   if (status.ok()) status = builder.Commit(options_.sync_writes || !op.buckets.empty());
   if (!status.ok()) status = WriteFailed(std::move(status), 1);
-  op.Answer(status);
+  op.status = std::move(status);
 }
 
 absl::Status RocksDbTraceStore::WriteFailed(absl::Status status, size_t ops) {
@@ -590,6 +646,11 @@ void RocksDbTraceStore::Shutdown() {
   // First: a key rewrite in progress is cancelled, not waited for.
   if (key_rotation_) key_rotation_->Shutdown();
   if (writer_.joinable()) writer_.join();
+  {
+    absl::MutexLock lock(&answer_mu_);
+    writer_done_ = true;
+  }
+  if (answerer_.joinable()) answerer_.join();
   db_->disk->Shutdown();
   // Best effort; the WAL is written already. Never after a failed WAL write: syncing that log
   // aborts in an assertion of Debian's RocksDB (disk_space_watch.h).
