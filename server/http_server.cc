@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
 
 namespace spanvault {
@@ -72,6 +73,9 @@ class HttpServer::Impl {
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   asio::steady_timer accept_backoff_;
+  // Only OnAccept touches these: one accept is outstanding at a time.
+  absl::Time last_accept_warning_ = absl::InfinitePast();
+  uint64_t accept_errors_unlogged_ = 0;
   std::vector<std::thread> threads_;
   std::string bound_;
   std::atomic<int> in_flight_{0};
@@ -80,6 +84,7 @@ class HttpServer::Impl {
  private:
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
+  void WarnAcceptError(const beast::error_code& ec);
   void Serve(tcp::socket socket, const std::string& client);
 };
 
@@ -384,13 +389,25 @@ void HttpServer::Impl::Accept() {
   });
 }
 
+void HttpServer::Impl::WarnAcceptError(const beast::error_code& ec) {
+  // Once, then at most every ten seconds while it lasts: a failing accept retries every 100 ms.
+  ++accept_errors_unlogged_;
+  absl::Time now = absl::Now();
+  if (now - last_accept_warning_ < absl::Seconds(10)) return;
+  spdlog::warn("{}: cannot accept connections: {} ({} failed accepts since the last warning)",
+               options_.name, ec.message(), accept_errors_unlogged_);
+  last_accept_warning_ = now;
+  accept_errors_unlogged_ = 0;
+}
+
 void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (stopped_.load()) return;
   if (ec) {
     // Out of file descriptors, say: accepting again at once would spin; a pause lets
     // connections close. The pending connections wait in the backlog meanwhile.
     if (ec == asio::error::operation_aborted) return;
-    spdlog::warn("{}: cannot accept a connection: {}", options_.name, ec.message());
+    CountDrop("accept_error");
+    WarnAcceptError(ec);
     accept_backoff_.expires_after(std::chrono::milliseconds(100));
     accept_backoff_.async_wait([this](beast::error_code) {
       if (!stopped_.load()) Accept();
@@ -452,7 +469,8 @@ void HttpServer::Impl::ReleaseSlot(const std::string& client) {
 HttpConnectionMetrics::HttpConnectionMetrics(MetricsRegistry& registry)
     : dropped_(registry.AddCounter(
           "spanvault_http_connections_dropped_total",
-          "HTTP connections refused over a connection cap or cut off by a timeout.",
+          "HTTP connections refused over a connection cap, cut off by a timeout, or not "
+          "accepted (reason accept_error).",
           {"listener", "reason"})) {
   registry.AddGaugeFamily("spanvault_http_connections", "Open HTTP connections.", {"listener"},
                           [this] {

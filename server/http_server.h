@@ -49,7 +49,8 @@ struct HttpServerOptions {
 
 // Open connections of every HTTP listener (`spanvault_http_connections{listener}`) and the
 // ones cut off (`spanvault_http_connections_dropped_total{listener,reason}`, reasons
-// max_connections, max_connections_per_client, header_timeout, body_timeout, write_timeout).
+// max_connections, max_connections_per_client, header_timeout, body_timeout, write_timeout,
+// accept_error: accepting failed, out of file descriptors say).
 // Thread-safe.
 class HttpConnectionMetrics {
  public:

@@ -1,6 +1,12 @@
 #include "server/http_server.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -276,6 +282,45 @@ TEST_F(HttpServerLimitsTest, RefusesConnectionsOverTheCapsWith503UntilOneCloses)
     }
   }
   EXPECT_EQ(status, 200);
+}
+
+// Takes every file descriptor the soft limit leaves but `spare`; gives them back and the limit
+// with it on destruction.
+class FileDescriptorsUsedUp {
+ public:
+  explicit FileDescriptorsUsedUp(int spare) {
+    getrlimit(RLIMIT_NOFILE, &saved_);
+    rlimit low = saved_;
+    low.rlim_cur = std::min<rlim_t>(saved_.rlim_cur, 4096);
+    setrlimit(RLIMIT_NOFILE, &low);
+    for (int fd = open("/dev/null", O_RDONLY); fd >= 0; fd = open("/dev/null", O_RDONLY)) {
+      taken_.push_back(fd);
+    }
+    for (int i = 0; i < spare && !taken_.empty(); ++i) {
+      close(taken_.back());
+      taken_.pop_back();
+    }
+  }
+  ~FileDescriptorsUsedUp() {
+    for (int fd : taken_) close(fd);
+    setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+
+ private:
+  rlimit saved_{};
+  std::vector<int> taken_;
+};
+
+TEST_F(HttpServerLimitsTest, KeepsAcceptingOnceFileDescriptorsAreBack) {
+  tcp::socket client(ioc_);
+  client.open(tcp::v4());  // before: connecting needs no new descriptor, accepting does
+  {
+    FileDescriptorsUsedUp used_up(0);
+    client.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    EXPECT_GE(DroppedReaching("accept_error", 1), 1);
+  }
+  // The listener retries by itself: the connection waiting in the backlog is served.
+  EXPECT_EQ(Get(client).result_int(), 200);
 }
 
 TEST(SplitHostPortTest, ParsesForms) {
