@@ -23,6 +23,13 @@ uint64_t ReadProcRss() {
 
 uint64_t MiB(uint64_t bytes) { return bytes >> 20; }
 
+// `options` with the defaults filled in: the process's own RSS and malloc_trim.
+MemoryLimiterOptions WithDefaults(MemoryLimiterOptions options) {
+  if (!options.read_rss) options.read_rss = ReadProcRss;
+  if (!options.trim) options.trim = [] { malloc_trim(0); };
+  return options;
+}
+
 }  // namespace
 
 MemoryLimiter::Ticket& MemoryLimiter::Ticket::operator=(Ticket&& other) noexcept {
@@ -41,7 +48,7 @@ void MemoryLimiter::Ticket::Release() {
 }
 
 MemoryLimiter::MemoryLimiter(MemoryLimiterOptions options, MetricsRegistry& metrics)
-    : options_(std::move(options)),
+    : options_(WithDefaults(std::move(options))),
       soft_bytes_(static_cast<uint64_t>(static_cast<double>(options_.limit_bytes) *
                                         options_.soft_fraction)),
       in_flight_budget_(options_.limit_bytes / 4),
@@ -76,15 +83,11 @@ void MemoryLimiter::Run() {
 
 void MemoryLimiter::Sample() {
   absl::MutexLock lock(&mu_);
-  uint64_t rss = options_.read_rss ? options_.read_rss() : ReadProcRss();
+  uint64_t rss = options_.read_rss();
   if (rss > soft_bytes_) {
     // Freed heap that glibc keeps would hold the process over the line with nothing in flight.
-    if (options_.trim) {
-      options_.trim();
-    } else {
-      malloc_trim(0);
-    }
-    rss = options_.read_rss ? options_.read_rss() : ReadProcRss();
+    options_.trim();
+    rss = options_.read_rss();
   }
   rss_.store(rss, std::memory_order_relaxed);
   bool over = rss > soft_bytes_;
