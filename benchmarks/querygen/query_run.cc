@@ -51,6 +51,7 @@ std::vector<TraceTarget> WithSpans(const std::vector<TraceTarget>& targets, int 
 struct ClientStats {
   int64_t requests = 0;
   int64_t ok = 0;
+  int64_t missing = 0;
   int64_t bytes = 0;
   std::map<std::string, int64_t> errors;
   std::vector<int64_t> latencies_us;
@@ -63,7 +64,8 @@ void ClientLoop(QueryClient& client, const QueryKind& kind, int index, int count
                 absl::Time deadline, ClientStats& stats) {
   size_t next = kind.paths.size() * static_cast<size_t>(index) / static_cast<size_t>(count);
   while (absl::Now() < deadline) {
-    const std::string& path = kind.paths[next++ % kind.paths.size()];
+    const size_t at = next++ % kind.paths.size();
+    const std::string& path = kind.paths[at];
     absl::Time sent = absl::Now();
     QueryAnswer answer = client.Get(path);
     absl::Time answered = absl::Now();
@@ -73,6 +75,9 @@ void ClientLoop(QueryClient& client, const QueryKind& kind, int index, int count
     stats.latencies_us.push_back(absl::ToInt64Microseconds(answered - sent));
     if (answer.status == 200) {
       ++stats.ok;
+      // A substring search, not a JSON parse: the client shares the server's two cores.
+      const std::string& expected = kind.expected[at];
+      if (!expected.empty() && answer.body.find(expected) == std::string::npos) ++stats.missing;
     } else if (answer.status == 0) {
       ++stats.errors[absl::StrCat("transport: ", answer.transport)];
     } else {
@@ -84,6 +89,7 @@ void ClientLoop(QueryClient& client, const QueryKind& kind, int index, int count
 void Merge(const ClientStats& s, QueryKindResult* r, absl::Time* last_answer) {
   r->requests += s.requests;
   r->ok += s.ok;
+  r->missing += s.missing;
   r->response_bytes += s.bytes;
   for (const auto& [error, n] : s.errors) r->errors[error] += n;
   r->latencies_us.insert(r->latencies_us.end(), s.latencies_us.begin(), s.latencies_us.end());
@@ -109,11 +115,15 @@ std::vector<QueryKind> BuildKinds(const Targets& targets, const std::string& ser
       {"trace_summaries", "GET /api/v3/trace-summaries, service, 60 s window, depth 20, spread",
        {}},
   };
-  for (const auto& t : WithSpans(targets.newest, 100)) kinds[0].paths.push_back(TraceByIdPath(t));
+  auto add = [](QueryKind& kind, std::string path, std::string expected) {
+    kind.paths.push_back(std::move(path));
+    kind.expected.push_back(std::move(expected));
+  };
+  for (const auto& t : WithSpans(targets.newest, 100)) add(kinds[0], TraceByIdPath(t), t.trace_id);
   for (const auto& t : targets.spread) {
-    kinds[1].paths.push_back(TraceByIdPath(t));
-    if (!t.order_id.empty()) kinds[2].paths.push_back(OrderIdSearchPath(service, t));
-    kinds[3].paths.push_back(SummariesPath(service, t));
+    add(kinds[1], TraceByIdPath(t), t.trace_id);
+    if (!t.order_id.empty()) add(kinds[2], OrderIdSearchPath(service, t), t.trace_id);
+    add(kinds[3], SummariesPath(service, t), "");
   }
   std::erase_if(kinds, [](const QueryKind& k) { return k.paths.empty(); });
   return kinds;
@@ -165,6 +175,7 @@ nlohmann::json KindResultJson(const QueryKindResult& r) {
       {"window_s", r.window_seconds},
       {"requests", r.requests},
       {"ok", r.ok},
+      {"missing_expected_trace", r.missing},
       {"errors", errors},
       {"requests_per_s", PerSecond(static_cast<double>(r.requests), r.window_seconds)},
       {"mean_response_bytes",
@@ -206,6 +217,10 @@ std::string FormatTable(const std::vector<QueryKindResult>& results) {
   for (const auto& r : results) {
     for (const auto& [error, n] : r.errors) {
       absl::StrAppendFormat(&out, "errors %s c%d: %s x%d\n", r.kind, r.concurrency, error, n);
+    }
+    if (r.missing > 0) {
+      absl::StrAppendFormat(&out, "errors %s c%d: %d answers without their trace\n", r.kind,
+                            r.concurrency, r.missing);
     }
   }
   return out;

@@ -21,6 +21,9 @@ struct QueryKind {
   std::string name;         // "trace_by_id_100", "search_order_id", ...
   std::string description;  // what it asks, for the report
   std::vector<std::string> paths;
+  // Per path, the trace id its answer must contain (a search must find its trace); empty:
+  // any 200 answer will do.
+  std::vector<std::string> expected;
 };
 
 // The kinds measured: trace by id (the newest 100-span traces, and traces spread over the
@@ -42,6 +45,8 @@ struct QueryKindResult {
   double window_seconds = 0;
   int64_t requests = 0;
   int64_t ok = 0;
+  // 200 answers without the expected trace id (QueryKind::expected).
+  int64_t missing = 0;
   // Failed requests by answer: "http 404", "transport: ...".
   std::map<std::string, int64_t> errors;
   // Latencies in microseconds, sorted.

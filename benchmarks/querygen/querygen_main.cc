@@ -6,7 +6,7 @@
 //   spanvault-querygen --ports-file ports.json --auth-file token --concurrency 1 4 --duration 20
 //
 // Exit status: 0 done, 1 cannot run (unreachable, nothing found), 2 bad flags, 3 --strict and
-// some query failed.
+// some query failed or answered without the trace it was after.
 
 #include <fstream>
 #include <iostream>
@@ -63,7 +63,8 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "only these kinds: trace_by_id_100 trace_by_id search_order_id trace_summaries");
   app.add_option("--server-pid", f.server_pid, "measure this process's CPU and RSS");
   app.add_option("--json", f.json_file, "also write the figures as JSON to FILE");
-  app.add_flag("--strict", f.strict, "exit 3 when a query failed");
+  app.add_flag("--strict", f.strict,
+               "exit 3 when a query failed or did not find the trace it was after");
 }
 
 // The Authorization header from the first line of `path`, kept off the command line.
@@ -162,8 +163,9 @@ int Run(int argc, char** argv) {
     for (const auto& r : *results) j["results"].push_back(KindResultJson(r));
     std::ofstream(f.json_file) << j.dump(2) << "\n";
   }
-  bool failed = std::any_of(results->begin(), results->end(),
-                            [](const QueryKindResult& r) { return r.ok != r.requests; });
+  bool failed = std::any_of(results->begin(), results->end(), [](const QueryKindResult& r) {
+    return r.ok != r.requests || r.missing > 0;
+  });
   return f.strict && failed ? 3 : 0;
 }
 
