@@ -90,7 +90,8 @@ absl::Status Prepare(Flags& f) {
   }
   std::string target = f.target;
   if (!f.ports_file.empty()) {
-    auto t = AddressFromPortsFile(f.ports_file, f.run.protocol == "http" ? "otlp_http" : "otlp_grpc");
+    auto t =
+        AddressFromPortsFile(f.ports_file, f.run.protocol == "http" ? "otlp_http" : "otlp_grpc");
     if (!t.ok()) return t.status();
     target = *t;
   }

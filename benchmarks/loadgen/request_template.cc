@@ -150,8 +150,7 @@ absl::Status IndexSpan(RequestTemplate* t, TraceOrdinals* traces, size_t begin, 
   return s;
 }
 
-absl::Status IndexScopeSpans(RequestTemplate* t, TraceOrdinals* traces, size_t begin,
-                             size_t end) {
+absl::Status IndexScopeSpans(RequestTemplate* t, TraceOrdinals* traces, size_t begin, size_t end) {
   return ForEachField(t->bytes, begin, end, [&](int field, int type, size_t b, size_t e) {
     return field == 2 && type == kLen ? IndexSpan(t, traces, b, e) : absl::OkStatus();
   });

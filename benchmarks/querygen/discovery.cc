@@ -38,14 +38,16 @@ TraceTarget ToTarget(const nlohmann::json& trace) {
 
 absl::StatusOr<std::vector<TraceTarget>> List(QueryClient& client, const std::string& path) {
   QueryAnswer answer = client.Get(path);
+  if (answer.status == 0) {
+    return absl::UnavailableError(absl::StrCat("GET ", path, ": no answer: ", answer.transport));
+  }
   if (answer.status != 200) {
-    std::string why = answer.status == 0 ? answer.transport : answer.body.substr(0, 200);
     return absl::UnavailableError(
-        absl::StrCat("GET ", path, ": ", answer.status == 0 ? "no answer" : "status ",
-                     answer.status == 0 ? "" : std::to_string(answer.status), ": ", why));
+        absl::StrCat("GET ", path, ": status ", answer.status, ": ", answer.body.substr(0, 200)));
   }
   auto targets = ParseTraces(answer.body);
-  if (!targets.ok()) return absl::InternalError(absl::StrCat("GET ", path, ": ", targets.status().message()));
+  if (!targets.ok())
+    return absl::InternalError(absl::StrCat("GET ", path, ": ", targets.status().message()));
   return targets;
 }
 

@@ -112,7 +112,8 @@ std::vector<QueryKind> BuildKinds(const Targets& targets, const std::string& ser
       {"trace_by_id_100", "GET /api/traces/{id}, the newest 100-span traces", {}},
       {"trace_by_id", "GET /api/traces/{id}, traces spread over the data (5-50 spans)", {}},
       {"search_order_id", "GET /api/traces?service&tags={order_id}&limit=20, spread", {}},
-      {"trace_summaries", "GET /api/v3/trace-summaries, service, 60 s window, depth 20, spread",
+      {"trace_summaries",
+       "GET /api/v3/trace-summaries, service, 60 s window, depth 20, spread",
        {}},
   };
   auto add = [](QueryKind& kind, std::string path, std::string expected) {

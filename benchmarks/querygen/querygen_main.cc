@@ -102,7 +102,8 @@ absl::StatusOr<QueryClientOptions> ClientOptions(const Flags& f) {
 
 nlohmann::json DiscoveryJson(const Targets& targets, const std::vector<QueryKind>& kinds) {
   nlohmann::json paths = nlohmann::json::object();
-  for (const auto& k : kinds) paths[k.name] = {{"targets", k.paths.size()}, {"what", k.description}};
+  for (const auto& k : kinds)
+    paths[k.name] = {{"targets", k.paths.size()}, {"what", k.description}};
   int64_t spans = 0;
   for (const auto& t : targets.spread) spans += t.spans;
   return {{"newest_traces", targets.newest.size()},
@@ -113,12 +114,14 @@ nlohmann::json DiscoveryJson(const Targets& targets, const std::vector<QueryKind
 }
 
 // Runs every kind at every concurrency; stops at the first that cannot connect.
-absl::StatusOr<std::vector<QueryKindResult>> RunAll(const Flags& f, const QueryClientOptions& client,
+absl::StatusOr<std::vector<QueryKindResult>> RunAll(const Flags& f,
+                                                    const QueryClientOptions& client,
                                                     const std::vector<QueryKind>& kinds) {
   std::vector<QueryKindResult> results;
   for (int concurrency : f.concurrency) {
     for (const auto& kind : kinds) {
-      if (!f.kinds.empty() && std::find(f.kinds.begin(), f.kinds.end(), kind.name) == f.kinds.end()) {
+      if (!f.kinds.empty() &&
+          std::find(f.kinds.begin(), f.kinds.end(), kind.name) == f.kinds.end()) {
         continue;
       }
       QueryRunOptions options{client, concurrency, absl::Seconds(f.duration_s), f.server_pid};
