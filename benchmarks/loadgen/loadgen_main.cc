@@ -18,8 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "benchmarks/loadgen/run.h"
-#include "boost/asio/io_context.hpp"
-#include "boost/asio/ip/tcp.hpp"
+#include "benchmarks/loadgen/target.h"
 
 namespace spanvault::bench {
 namespace {
@@ -85,61 +84,14 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--seed", w.seed, "workload and id seed (default: random)");
 }
 
-// "host:port" -> the loopback IP and port, or kInvalidArgument for anything not on loopback
-// (every address the name resolves to must be loopback).
-absl::StatusOr<std::string> LoopbackTarget(const std::string& target) {
-  size_t colon = target.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(target.substr(colon + 1), &port) ||
-      port <= 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("target \"", target, "\" is not host:port"));
-  }
-  std::string host = target.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::resolver resolver(io);
-  boost::system::error_code ec;
-  auto results = resolver.resolve(host, std::to_string(port), ec);
-  if (ec || results.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot resolve \"", host, "\""));
-  }
-  for (const auto& entry : results) {
-    if (!entry.endpoint().address().is_loopback()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "refusing non-loopback target ", target, " (", entry.endpoint().address().to_string(),
-          "): spanvault-loadgen only loads this machine"));
-    }
-  }
-  auto address = results.begin()->endpoint().address();
-  return address.is_v6() ? absl::StrCat("[", address.to_string(), "]:", port)
-                         : absl::StrCat(address.to_string(), ":", port);
-}
-
-// The receiver's address from spanvault's ports file; a wildcard host means this machine.
-absl::StatusOr<std::string> TargetFromPortsFile(const std::string& path,
-                                                const std::string& protocol) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::string key = protocol == "http" ? "otlp_http" : "otlp_grpc";
-  nlohmann::json ports = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!ports.is_object() || !ports.contains(key) || !ports[key].is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " has no \"", key, "\" address"));
-  }
-  std::string address = ports[key].get<std::string>();
-  std::string host = address.substr(0, address.rfind(':'));
-  if (host == "0.0.0.0" || host == "::" || host == "[::]" || host.empty()) {
-    address = absl::StrCat("127.0.0.1", address.substr(address.rfind(':')));
-  }
-  return address;
-}
-
 absl::Status Prepare(Flags& f) {
   if (f.target.empty() == f.ports_file.empty()) {
     return absl::InvalidArgumentError("give exactly one of --target and --ports-file");
   }
   std::string target = f.target;
   if (!f.ports_file.empty()) {
-    auto t = TargetFromPortsFile(f.ports_file, f.run.protocol);
+    auto t =
+        AddressFromPortsFile(f.ports_file, f.run.protocol == "http" ? "otlp_http" : "otlp_grpc");
     if (!t.ok()) return t.status();
     target = *t;
   }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -68,6 +69,42 @@ double ReadLoadAverage() {
   double load = -1;
   if (!(in >> load)) return -1;
   return load;
+}
+
+ProcessMonitor::ProcessMonitor(int pid, absl::Time from) : pid_(pid), from_(from) {
+  if (pid_ > 0) thread_ = std::thread([this] { Loop(); });
+}
+
+ProcessMonitor::~ProcessMonitor() { Stop(); }
+
+void ProcessMonitor::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::map<std::string, double> ProcessMonitor::thread_cpu_seconds() const {
+  std::map<std::string, double> out;
+  for (const auto& [name, cpu] : end_.thread_cpu_seconds) {
+    auto before = start_.thread_cpu_seconds.find(name);
+    double delta = cpu - (before == start_.thread_cpu_seconds.end() ? 0 : before->second);
+    if (delta > 0) out[name] = delta;
+  }
+  return out;
+}
+
+void ProcessMonitor::Loop() {
+  if (stop_.WaitForNotificationWithDeadline(from_)) return;
+  auto sample = ReadProcSample(pid_);
+  if (!sample.ok()) return;
+  start_ = *sample;
+  while (true) {
+    bool stopping = stop_.WaitForNotificationWithTimeout(absl::Milliseconds(200));
+    sample = ReadProcSample(pid_);
+    if (!sample.ok()) return;
+    peak_rss_ = std::max(peak_rss_, sample->rss_bytes);
+    end_ = *sample;
+    if (stopping) return;
+  }
 }
 
 }  // namespace spanvault::bench

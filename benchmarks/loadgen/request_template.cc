@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "benchmarks/loadgen/workload.h"
@@ -95,27 +96,70 @@ absl::Status IndexEvent(RequestTemplate* t, size_t begin, size_t end) {
   });
 }
 
-absl::Status IndexSpan(RequestTemplate* t, size_t begin, size_t end) {
+// The workload's order ids: "ORD-" and 8 digits (workload.cc).
+constexpr std::string_view kOrderIdKey = "order_id";
+constexpr std::string_view kOrderIdPrefix = "ORD-";
+constexpr size_t kOrderIdDigits = 8;
+
+// Trace ordinals of one request, by trace id, in order of first appearance. The spans of a
+// trace are spread over one ResourceSpans per service, so the id is what ties them together.
+using TraceOrdinals = absl::flat_hash_map<std::string, uint32_t>;
+
+// The offset of the digits of a KeyValue "order_id" = "ORD-dddddddd", or 0 when [begin, end)
+// is another attribute (a KeyValue's digits never start at byte 0 of the request).
+size_t OrderIdDigits(std::string_view bytes, size_t begin, size_t end) {
+  bool is_order_id = false;
+  size_t digits = 0;
+  absl::Status s = ForEachField(bytes, begin, end, [&](int field, int type, size_t b, size_t e) {
+    if (field == 1 && type == kLen) is_order_id = bytes.substr(b, e - b) == kOrderIdKey;
+    if (field != 2 || type != kLen) return absl::OkStatus();
+    return ForEachField(bytes, b, e, [&](int f, int t, size_t vb, size_t ve) {
+      std::string_view v = bytes.substr(vb, ve - vb);
+      if (f == 1 && t == kLen && v.size() == kOrderIdPrefix.size() + kOrderIdDigits &&
+          v.substr(0, kOrderIdPrefix.size()) == kOrderIdPrefix) {
+        digits = vb + kOrderIdPrefix.size();
+      }
+      return absl::OkStatus();
+    });
+  });
+  return s.ok() && is_order_id ? digits : 0;
+}
+
+absl::Status IndexSpan(RequestTemplate* t, TraceOrdinals* traces, size_t begin, size_t end) {
   ++t->span_count;
-  return ForEachField(t->bytes, begin, end, [&](int field, int type, size_t b, size_t e) {
+  std::string trace_id;
+  std::vector<uint32_t> order_ids;
+  absl::Status s = ForEachField(t->bytes, begin, end, [&](int field, int type, size_t b, size_t e) {
     auto at = static_cast<uint32_t>(b);
-    if (field == 1 && type == kLen && e - b == 16) t->trace_id_offsets.push_back(at);
+    if (field == 1 && type == kLen && e - b == 16) {
+      t->trace_id_offsets.push_back(at);
+      trace_id = t->bytes.substr(b, e - b);
+    }
     if ((field == 2 || field == 4) && type == kLen && e - b == 8) t->span_id_offsets.push_back(at);
     if ((field == 7 || field == 8) && type == kFixed64) t->time_offsets.push_back(at);
+    if (field == 9 && type == kLen) {
+      if (size_t digits = OrderIdDigits(t->bytes, b, e)) {
+        order_ids.push_back(static_cast<uint32_t>(digits));
+      }
+    }
     if (field == 11 && type == kLen) return IndexEvent(t, b, e);
     return absl::OkStatus();
   });
+  const uint32_t trace = traces->try_emplace(trace_id, traces->size()).first->second;
+  for (uint32_t offset : order_ids) t->order_ids.push_back({offset, trace});
+  return s;
 }
 
-absl::Status IndexScopeSpans(RequestTemplate* t, size_t begin, size_t end) {
+absl::Status IndexScopeSpans(RequestTemplate* t, TraceOrdinals* traces, size_t begin, size_t end) {
   return ForEachField(t->bytes, begin, end, [&](int field, int type, size_t b, size_t e) {
-    return field == 2 && type == kLen ? IndexSpan(t, b, e) : absl::OkStatus();
+    return field == 2 && type == kLen ? IndexSpan(t, traces, b, e) : absl::OkStatus();
   });
 }
 
-absl::Status IndexResourceSpans(RequestTemplate* t, size_t begin, size_t end) {
+absl::Status IndexResourceSpans(RequestTemplate* t, TraceOrdinals* traces, size_t begin,
+                                size_t end) {
   return ForEachField(t->bytes, begin, end, [&](int field, int type, size_t b, size_t e) {
-    return field == 2 && type == kLen ? IndexScopeSpans(t, b, e) : absl::OkStatus();
+    return field == 2 && type == kLen ? IndexScopeSpans(t, traces, b, e) : absl::OkStatus();
   });
 }
 
@@ -134,17 +178,29 @@ void XorAt(std::string* out, uint32_t offset, uint64_t mask) {
   std::memcpy(out->data() + offset, &v, 8);
 }
 
+constexpr uint64_t kOrderIdRange = 100'000'000;  // 10^kOrderIdDigits
+
+// Overwrites the kOrderIdDigits decimal digits at `offset` with `number`, zero-padded.
+void WriteDigits(std::string* out, uint32_t offset, uint32_t number) {
+  for (size_t i = kOrderIdDigits; i-- > 0; number /= 10) {
+    (*out)[offset + i] = static_cast<char>('0' + number % 10);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<RequestTemplate> IndexRequest(std::string bytes) {
   RequestTemplate t;
   t.bytes = std::move(bytes);
   if (t.bytes.size() > UINT32_MAX) return absl::InvalidArgumentError("request over 4 GiB");
+  TraceOrdinals traces;
   absl::Status s =
       ForEachField(t.bytes, 0, t.bytes.size(), [&](int field, int type, size_t b, size_t e) {
-        return field == 1 && type == kLen ? IndexResourceSpans(&t, b, e) : absl::OkStatus();
+        return field == 1 && type == kLen ? IndexResourceSpans(&t, &traces, b, e)
+                                          : absl::OkStatus();
       });
   if (!s.ok()) return s;
+  t.trace_count = static_cast<int>(traces.size());
   return t;
 }
 
@@ -162,6 +218,16 @@ void StampRequest(const RequestTemplate& tmpl, uint64_t seed, uint64_t sequence,
     t += static_cast<uint64_t>(time_shift_nanos);
     std::memcpy(out->data() + offset, &t, 8);
   }
+  for (const OrderIdField& field : tmpl.order_ids) {
+    WriteDigits(out, field.offset, OrderIdNumber(seed, sequence, tmpl.span_count, field.trace));
+  }
+}
+
+uint32_t OrderIdNumber(uint64_t seed, uint64_t sequence, int spans_per_request, uint32_t trace) {
+  // Salted ("order1") so the start is not the id mask of some sequence number.
+  const uint64_t start = SplitMix64(seed ^ 0x6f7264657231ull) % kOrderIdRange;
+  const uint64_t n = start + sequence * static_cast<uint64_t>(spans_per_request) + trace;
+  return static_cast<uint32_t>(n % kOrderIdRange);
 }
 
 absl::StatusOr<RequestPool> RequestPool::Create(const WorkloadOptions& options) {

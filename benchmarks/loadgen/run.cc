@@ -10,7 +10,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/notification.h"
 #include "benchmarks/loadgen/proc_stats.h"
 
 namespace spanvault::bench {
@@ -70,56 +69,14 @@ void WorkerLoop(const Schedule& schedule, const RunOptions& options, const Reque
   }
 }
 
-// Samples the server's CPU at the start and end of the window and its memory throughout.
-class ServerMonitor {
- public:
-  ServerMonitor(int pid, absl::Time from) : pid_(pid), from_(from) {
-    if (pid_ > 0) thread_ = std::thread([this] { Loop(); });
-  }
-  ~ServerMonitor() { Stop(); }
-
-  void Stop() {
-    if (!stop_.HasBeenNotified()) stop_.Notify();
-    if (thread_.joinable()) thread_.join();
-  }
-  // After Stop().
-  void Fill(RunResult* r) const {
-    r->server_measured = pid_ > 0 && end_.cpu_seconds > 0;
-    r->server_cpu_seconds = end_.cpu_seconds - start_.cpu_seconds;
-    r->server_rss_peak_bytes = peak_rss_;
-    r->server_rss_end_bytes = end_.rss_bytes;
-    for (const auto& [name, cpu] : end_.thread_cpu_seconds) {
-      auto before = start_.thread_cpu_seconds.find(name);
-      double delta = cpu - (before == start_.thread_cpu_seconds.end() ? 0 : before->second);
-      if (delta > 0) r->server_thread_cpu_seconds[name] = delta;
-    }
-  }
-
- private:
-  void Loop() {
-    if (stop_.WaitForNotificationWithDeadline(from_)) return;
-    auto sample = ReadProcSample(pid_);
-    if (!sample.ok()) return;
-    start_ = *sample;
-    while (true) {
-      bool stopping = stop_.WaitForNotificationWithTimeout(absl::Milliseconds(200));
-      sample = ReadProcSample(pid_);
-      if (!sample.ok()) return;
-      peak_rss_ = std::max(peak_rss_, sample->rss_bytes);
-      end_ = *sample;
-      if (stopping) return;
-    }
-  }
-
-  const int pid_;
-  const absl::Time from_;
-  absl::Notification stop_;
-  std::thread thread_;
-  // Written by the monitor thread only, read after it has joined.
-  ProcSample start_;
-  ProcSample end_;
-  int64_t peak_rss_ = 0;
-};
+// The monitor's figures into the run's (the window's CPU by thread name, the RSS peak).
+void FillServer(const ProcessMonitor& monitor, RunResult* r) {
+  r->server_measured = monitor.measured();
+  r->server_cpu_seconds = monitor.cpu_seconds();
+  r->server_rss_peak_bytes = monitor.rss_peak_bytes();
+  r->server_rss_end_bytes = monitor.rss_end_bytes();
+  r->server_thread_cpu_seconds = monitor.thread_cpu_seconds();
+}
 
 absl::StatusOr<std::vector<std::unique_ptr<ExportClient>>> Connect(const RunOptions& options) {
   std::vector<std::unique_ptr<ExportClient>> clients;
@@ -159,8 +116,8 @@ absl::StatusOr<RunResult> RunLoad(const RunOptions& options, const RequestPool& 
   schedule.max_requests = options.max_requests;
 
   const int self = static_cast<int>(getpid());
-  ServerMonitor server(options.server_pid, schedule.measure_from);
-  ServerMonitor loadgen(self, schedule.measure_from);
+  ProcessMonitor server(options.server_pid, schedule.measure_from);
+  ProcessMonitor loadgen(self, schedule.measure_from);
   std::atomic<uint64_t> next{0};
   std::vector<WorkerStats> stats(clients->size());
   std::vector<std::thread> workers;
@@ -177,10 +134,8 @@ absl::StatusOr<RunResult> RunLoad(const RunOptions& options, const RequestPool& 
   for (const auto& w : stats) Merge(w, &result, &last_answer);
   std::sort(result.latencies_us.begin(), result.latencies_us.end());
   result.window_seconds = absl::ToDoubleSeconds(last_answer - schedule.measure_from);
-  server.Fill(&result);
-  RunResult self_figures;
-  loadgen.Fill(&self_figures);
-  result.loadgen_cpu_seconds = self_figures.server_cpu_seconds;
+  FillServer(server, &result);
+  result.loadgen_cpu_seconds = loadgen.cpu_seconds();
   result.load_average_start = load_before;
   result.load_average_end = ReadLoadAverage();
   return result;

@@ -7,9 +7,11 @@
 // Stamping patches the encoded bytes in place instead of re-encoding: trace ids, span ids and
 // parent span ids are fixed-size `bytes` fields and timestamps are `fixed64`, so their offsets
 // are found once per template (by walking the wire format) and every send copies the template
-// and XORs the ids with a per-sequence mask and shifts the timestamps. A stamped request costs
-// one memcpy plus a few hundred 8-byte writes, so the load generator's CPU goes to the network,
-// not to protobuf.
+// and XORs the ids with a per-sequence mask, shifts the timestamps and rewrites the 8 digits of
+// every `order_id` value (fixed length, so each trace gets its own order id and search by
+// order id finds one trace, not every send of a template). A stamped request costs one memcpy
+// plus a few hundred 8-byte writes, so the load generator's CPU goes to the network, not to
+// protobuf.
 
 #include <cstdint>
 #include <string>
@@ -45,13 +47,22 @@ struct WorkloadOptions {
   absl::Status Validate() const;
 };
 
-// One encoded request and where its ids and timestamps are.
+// Where one `order_id` attribute value's 8 digits are ("ORD-%08d"), and which trace of the
+// request (0, 1, ... in order of first appearance) its span belongs to.
+struct OrderIdField {
+  uint32_t offset = 0;
+  uint32_t trace = 0;
+};
+
+// One encoded request and where its ids, timestamps and order ids are.
 struct RequestTemplate {
   std::string bytes;
   int span_count = 0;
+  int trace_count = 0;
   std::vector<uint32_t> trace_id_offsets;  // 16-byte trace ids
   std::vector<uint32_t> span_id_offsets;   // 8-byte span and parent span ids
   std::vector<uint32_t> time_offsets;      // fixed64 timestamps (spans and events)
+  std::vector<OrderIdField> order_ids;     // string attributes "order_id" = "ORD-dddddddd"
 };
 
 // Builds `options.templates` realistic requests (not stamped: every template's ids differ, but
@@ -63,10 +74,17 @@ std::vector<ExportRequest> BuildRequests(const WorkloadOptions& options);
 absl::StatusOr<RequestTemplate> IndexRequest(std::string bytes);
 
 // Stamps a copy of `tmpl` into `out`: ids XORed with a mask derived from (`seed`, `sequence`),
-// so each sequence number gets its own trace and span ids (parent links are kept), and every
-// timestamp shifted by `time_shift_nanos`.
+// so each sequence number gets its own trace and span ids (parent links are kept), every
+// timestamp shifted by `time_shift_nanos`, and every `order_id` set to OrderIdNumber(seed,
+// sequence, tmpl.span_count, trace): one order id per trace, shared by all its spans.
 void StampRequest(const RequestTemplate& tmpl, uint64_t seed, uint64_t sequence,
                   int64_t time_shift_nanos, std::string* out);
+
+// The 8-digit order number of trace `trace` of request `sequence`: a seed-derived start plus
+// sequence * spans_per_request + trace, modulo 10^8. A request has at most spans_per_request
+// traces, so numbers are unique within one seed for the first 10^8 spans sent; runs with
+// different seeds start at different (random) points and may overlap.
+uint32_t OrderIdNumber(uint64_t seed, uint64_t sequence, int spans_per_request, uint32_t trace);
 
 // The templates of a workload, ready to stamp. Thread-safe after construction (const).
 class RequestPool {

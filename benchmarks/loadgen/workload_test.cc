@@ -1,5 +1,6 @@
 #include "benchmarks/loadgen/workload.h"
 
+#include <map>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -80,6 +81,53 @@ TEST(WorkloadTest, StampingGivesFreshIdsAndKeepsParentLinks) {
       EXPECT_TRUE(trace_ids.insert(t).second) << "trace id reused";
     EXPECT_EQ(stamped.ByteSizeLong(), original.ByteSizeLong());
   }
+}
+
+// The order id of each trace of a stamped request; fails when a trace's spans disagree.
+std::map<std::string, std::string> OrderIdsByTrace(const std::string& bytes) {
+  std::map<std::string, std::string> by_trace;
+  ForEachSpan(Decode(bytes), [&](const otlp::ResourceSpans&, const otlp::Span& span) {
+    const std::string& order_id = span.attributes(0).value().string_value();
+    EXPECT_EQ(span.attributes(0).key(), "order_id");
+    EXPECT_THAT(order_id, ::testing::MatchesRegex("ORD-[0-9]{8}"));
+    auto [it, inserted] = by_trace.try_emplace(span.trace_id(), order_id);
+    EXPECT_EQ(it->second, order_id) << "spans of one trace with different order ids";
+  });
+  return by_trace;
+}
+
+TEST(WorkloadTest, StampingGivesEveryTraceItsOwnOrderId) {
+  WorkloadOptions options;
+  options.templates = 2;
+  auto pool = RequestPool::Create(options);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  // Sequences 0 and 2 are two sends of template 0; 1 and 3 of template 1.
+  std::set<std::string> order_ids;
+  size_t traces = 0;
+  for (uint64_t seq = 0; seq < 4; ++seq) {
+    std::string bytes;
+    pool->Make(seq, options.base_unix_nano, &bytes);
+    for (const auto& [trace, order_id] : OrderIdsByTrace(bytes)) {
+      ++traces;
+      EXPECT_TRUE(order_ids.insert(order_id).second) << order_id << " sent twice";
+    }
+    EXPECT_EQ(bytes.size(), pool->templates()[seq % 2].bytes.size());
+  }
+  EXPECT_EQ(traces, pool->templates()[0].trace_count * 2u + pool->templates()[1].trace_count * 2u);
+  EXPECT_GT(traces, 8u);
+}
+
+TEST(WorkloadTest, OrderIdsAreDeterministicForASeed) {
+  WorkloadOptions options;
+  options.templates = 1;
+  auto a = RequestPool::Create(options);
+  auto b = RequestPool::Create(options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::string bytes_a, bytes_b;
+  a->Make(7, options.base_unix_nano, &bytes_a);
+  b->Make(7, options.base_unix_nano, &bytes_b);
+  EXPECT_EQ(OrderIdsByTrace(bytes_a), OrderIdsByTrace(bytes_b));
+  EXPECT_EQ(a->templates()[0].order_ids.size(), 100u);  // one per span
 }
 
 TEST(WorkloadTest, IndexRequestRejectsGarbage) {
