@@ -114,6 +114,11 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   options.create_missing_column_families = true;
   options.max_background_jobs = 2;
   options.keep_log_file_num = 5;
+  // A write-ahead log file goes once every column family with data in it has flushed; the
+  // quiet ones (catalogue, audit, rules) would keep gigabytes of it for a long time, all of
+  // which a restart replays (8 s at 10 M spans: benchmarks/RESULTS.md). Past this size
+  // RocksDB flushes them.
+  options.max_total_wal_size = 256 << 20;
   options.paranoid_checks = true;
   std::shared_ptr<rocksdb::Cache> cache;
   if (db_options.memory_budget_bytes > 0) {
