@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "benchmarks/loadgen/export_client.h"
+#include "benchmarks/loadgen/target.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
@@ -107,19 +108,9 @@ class HttpExportClient final : public ExportClient {
 
 absl::StatusOr<std::unique_ptr<ExportClient>> NewHttpExportClient(
     const ExportClientOptions& options) {
-  size_t colon = options.target.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(options.target.substr(colon + 1), &port)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("target \"", options.target, "\" is not host:port"));
-  }
-  std::string host = options.target.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  beast::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("\"", host, "\" is not an IP address"));
-  auto client = std::make_unique<HttpExportClient>(
-      options, tcp::endpoint(address, static_cast<unsigned short>(port)));
+  auto endpoint = TcpEndpoint(options.target);
+  if (!endpoint.ok()) return endpoint.status();
+  auto client = std::make_unique<HttpExportClient>(options, *endpoint);
   absl::Status s = client->Connect();
   if (!s.ok()) return s;
   return client;

@@ -40,6 +40,21 @@ absl::StatusOr<std::string> LoopbackTarget(const std::string& target) {
                          : absl::StrCat(address.to_string(), ":", port);
 }
 
+absl::StatusOr<boost::asio::ip::tcp::endpoint> TcpEndpoint(const std::string& target) {
+  size_t colon = target.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(target.substr(colon + 1), &port) ||
+      port <= 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("target \"", target, "\" is not host:port"));
+  }
+  std::string host = target.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("\"", host, "\" is not an IP address"));
+  return boost::asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
 absl::StatusOr<std::string> AddressFromPortsFile(const std::string& path, const std::string& key) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));

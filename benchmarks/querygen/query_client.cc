@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "benchmarks/loadgen/target.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
@@ -87,19 +88,9 @@ class BeastQueryClient final : public QueryClient {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<QueryClient>> NewQueryClient(const QueryClientOptions& options) {
-  size_t colon = options.target.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(options.target.substr(colon + 1), &port)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("target \"", options.target, "\" is not host:port"));
-  }
-  std::string host = options.target.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  beast::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("\"", host, "\" is not an IP address"));
-  auto client = std::make_unique<BeastQueryClient>(
-      options, tcp::endpoint(address, static_cast<unsigned short>(port)));
+  auto endpoint = TcpEndpoint(options.target);
+  if (!endpoint.ok()) return endpoint.status();
+  auto client = std::make_unique<BeastQueryClient>(options, *endpoint);
   absl::Status s = client->Connect();
   if (!s.ok()) return s;
   return client;
