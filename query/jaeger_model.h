@@ -2,7 +2,7 @@
 
 // The OTLP -> Jaeger mapping (reference/jaeger-query-api.md §2), written once: it builds the
 // jaeger.api_v2 model (proto/jaeger/api_v2/model.proto), which the gRPC api_v2 serves as is
-// and query/jaeger_json.h turns into the UI's JSON.
+// and query/jaeger_trace_text.h renders as the UI's JSON.
 
 #include "common/otlp_util.h"
 #include "jaeger/api_v2/model.pb.h"
