@@ -17,6 +17,10 @@ namespace jaegerpb = ::jaeger::api_v2;
 // resolves. `Span.process` is left unset. Never fails: every OTLP value has a mapping.
 jaegerpb::Trace ToJaegerTrace(const otlp::TracesData& trace);
 
+// The same, into `out`, which must be empty. Every part is built in place, so on an arena
+// (google::protobuf::Arena::CreateMessage) the copies of a trace's spans cost few mallocs.
+void ToJaegerTrace(const otlp::TracesData& trace, jaegerpb::Trace& out);
+
 // The spans of `trace` with their `process` filled in from the process map, as the gRPC
 // api_v2 sends them.
 std::vector<jaegerpb::Span> SpansWithProcesses(const jaegerpb::Trace& trace);

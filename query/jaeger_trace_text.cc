@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "google/protobuf/arena.h"
 #include "query/jaeger_model.h"
 
 namespace spanvault {
@@ -212,7 +213,10 @@ void WriteErrors(std::span<const JaegerTraceError> errors, JsonWriter& out) {
 
 void WriteJaegerTrace(const otlp::TracesData& trace, std::span<const std::string_view> warnings,
                       JsonWriter& out) {
-  const jaegerpb::Trace model = ToJaegerTrace(trace);
+  // On an arena: the model's messages and strings are freed at once, not one by one.
+  google::protobuf::Arena arena;
+  jaegerpb::Trace& model = *google::protobuf::Arena::CreateMessage<jaegerpb::Trace>(&arena);
+  ToJaegerTrace(trace, model);
   out.BeginObject();
   out.Key("processes");
   WriteProcesses(model, out);
