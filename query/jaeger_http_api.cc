@@ -1,6 +1,9 @@
 #include "query/jaeger_http_api.h"
 
 #include <set>
+#include <span>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -8,7 +11,8 @@
 #include "auth/login_throttle.h"
 #include "common/otlp_json.h"
 #include "common/wire_status.h"
-#include "query/jaeger_json.h"
+#include "nlohmann/json.hpp"
+#include "query/jaeger_trace_text.h"
 #include "query/orders_http.h"
 #include "query/orders_page.h"
 #include "query/query_params.h"
@@ -91,9 +95,16 @@ absl::StatusOr<TraceId> ParseTraceIdInPath(std::string_view text) {
   return id;
 }
 
-constexpr char kPendingWarning[] =
+constexpr std::string_view kPendingWarnings[] = {
     "this trace is waiting for its tail-sampling decision: it is not searchable yet and may "
-    "still be dropped";
+    "still be dropped"};
+
+// Traces are rendered straight into the body (query/jaeger_trace_text.h): building them as a
+// json document first cost most of a trace answer's time in allocations.
+HttpResponse TracesOk(const ApiCall& call, std::span<const otlp::TracesData> traces,
+                      std::span<const std::string_view> warnings) {
+  return HttpResponse::Json(200, JaegerTracesBody(traces, warnings, {}, call.pretty));
+}
 
 // --- classic /api/* ---------------------------------------------------------------------
 
@@ -143,9 +154,9 @@ HttpResponse ClassicTraceById(QueryService& q, const ApiCall& call, std::string_
   if (!pending_before.ok()) return ClassicError(pending_before.status());
   auto pending_after = q.IsPending(call.caller, *id);
   if (!pending_after.ok()) return ClassicError(pending_after.status());
-  json data = TraceToJaegerJson(*trace);
-  if (*pending_before || *pending_after) data["warnings"] = json::array({kPendingWarning});
-  return ClassicOk(call, json::array({std::move(data)}));
+  std::span<const std::string_view> warnings;
+  if (*pending_before || *pending_after) warnings = kPendingWarnings;
+  return TracesOk(call, std::span(&*trace, 1), warnings);
 }
 
 // POST /api/archive/{id}: 200 with empty data, as Jaeger answers.
@@ -163,21 +174,19 @@ HttpResponse ClassicArchive(QueryService& q, const ApiCall& call, std::string_vi
 
 HttpResponse ClassicTracesByIds(QueryService& q, const ApiCall& call,
                                 const std::vector<TraceId>& ids) {
-  json data = json::array();
-  json errors = json::array();
+  std::vector<otlp::TracesData> traces;
+  std::vector<JaegerTraceError> errors;
   for (const auto& id : ids) {
     auto trace = q.GetTrace(call.caller, id);
     if (trace.ok()) {
-      data.push_back(TraceToJaegerJson(*trace));
+      traces.push_back(*std::move(trace));
     } else if (absl::IsNotFound(trace.status())) {
-      errors.push_back({{"msg", "trace not found"}, {"traceID", id.ToJaegerHex()}});
+      errors.push_back({.msg = "trace not found", .trace_id = id.ToJaegerHex()});
     } else {
       return ClassicError(trace.status());
     }
   }
-  json body = Envelope(std::move(data), 0);
-  if (!errors.empty()) body["errors"] = std::move(errors);
-  return HttpResponse::Json(200, Dump(body, call.pretty));
+  return HttpResponse::Json(200, JaegerTracesBody(traces, {}, errors, call.pretty));
 }
 
 HttpResponse ClassicSearchTraces(QueryService& q, const ApiCall& call) {
@@ -186,9 +195,7 @@ HttpResponse ClassicSearchTraces(QueryService& q, const ApiCall& call) {
   if (!search->trace_ids.empty()) return ClassicTracesByIds(q, call, search->trace_ids);
   auto traces = q.FindTraces(call.caller, search->query);
   if (!traces.ok()) return ClassicError(traces.status());
-  json data = json::array();
-  for (const auto& trace : *traces) data.push_back(TraceToJaegerJson(trace));
-  return ClassicOk(call, std::move(data));
+  return TracesOk(call, *traces, {});
 }
 
 // --- /api/v3/* -----------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #pragma once
 
 // The Jaeger UI's JSON trace model (reference/jaeger-query-api.md §1.3), built from OTLP spans
-// with the OTLP -> Jaeger mapping of §2.
+// with the OTLP -> Jaeger mapping of §2, as an nlohmann::json document. The HTTP API renders
+// traces with query/jaeger_trace_text.h instead (no document, far fewer allocations); this
+// stays as the oracle its tests and the fuzz target compare that text with, byte for byte.
 
 #include "common/otlp_util.h"
 #include "nlohmann/json.hpp"

@@ -32,39 +32,42 @@ void SetDuration(uint64_t nanos, google::protobuf::Duration* out) {
 void AddString(std::string_view key, std::string_view value,
                google::protobuf::RepeatedPtrField<jaegerpb::KeyValue>* out) {
   jaegerpb::KeyValue* kv = out->Add();
-  kv->set_key(std::string(key));
+  kv->set_key(key.data(), key.size());
   kv->set_v_type(jaegerpb::STRING);
-  kv->set_v_str(std::string(value));
+  kv->set_v_str(value.data(), value.size());
 }
 
 // Str -> STRING, Int -> INT64, Bool -> BOOL, Double -> FLOAT64, Bytes -> BINARY; arrays and
-// maps as their JSON text (STRING).
+// maps as their JSON text (STRING). Filled in place: `out` may live on an arena.
 void AddAnyValue(std::string_view key, const otlp::AnyValue& value,
                  google::protobuf::RepeatedPtrField<jaegerpb::KeyValue>* out) {
-  jaegerpb::KeyValue kv;
-  kv.set_key(std::string(key));
+  jaegerpb::KeyValue* kv = out->Add();
+  kv->set_key(key.data(), key.size());
   switch (value.value_case()) {
     case otlp::AnyValue::kBoolValue:
-      kv.set_v_type(jaegerpb::BOOL);
-      kv.set_v_bool(value.bool_value());
+      kv->set_v_type(jaegerpb::BOOL);
+      kv->set_v_bool(value.bool_value());
       break;
     case otlp::AnyValue::kIntValue:
-      kv.set_v_type(jaegerpb::INT64);
-      kv.set_v_int64(value.int_value());
+      kv->set_v_type(jaegerpb::INT64);
+      kv->set_v_int64(value.int_value());
       break;
     case otlp::AnyValue::kDoubleValue:
-      kv.set_v_type(jaegerpb::FLOAT64);
-      kv.set_v_float64(value.double_value());
+      kv->set_v_type(jaegerpb::FLOAT64);
+      kv->set_v_float64(value.double_value());
       break;
     case otlp::AnyValue::kBytesValue:
-      kv.set_v_type(jaegerpb::BINARY);
-      kv.set_v_binary(value.bytes_value());
+      kv->set_v_type(jaegerpb::BINARY);
+      kv->set_v_binary(value.bytes_value());
       break;
-    default:  // strings, arrays and maps (as JSON text), unset values ("")
-      kv.set_v_type(jaegerpb::STRING);
-      kv.set_v_str(AnyValueToString(value));
+    case otlp::AnyValue::kStringValue:  // the common case, without AnyValueToString's copy
+      kv->set_v_type(jaegerpb::STRING);
+      kv->set_v_str(value.string_value());
+      break;
+    default:  // arrays and maps (as JSON text), unset values ("")
+      kv->set_v_type(jaegerpb::STRING);
+      kv->set_v_str(AnyValueToString(value));
   }
-  *out->Add() = std::move(kv);
 }
 
 void AddAttributes(const otlp::Attributes& attributes,
@@ -175,9 +178,8 @@ void SetLogs(const otlp::Span& span, jaegerpb::Span& out) {
   }
 }
 
-jaegerpb::Span ToJaegerSpan(const otlp::Scope& scope, const otlp::Span& span,
-                            std::string process_id) {
-  jaegerpb::Span out;
+void FillJaegerSpan(const otlp::Scope& scope, const otlp::Span& span, const std::string& process_id,
+                    jaegerpb::Span& out) {
   out.set_trace_id(span.trace_id());
   out.set_span_id(span.span_id());
   out.set_operation_name(span.name());
@@ -188,36 +190,38 @@ jaegerpb::Span ToJaegerSpan(const otlp::Scope& scope, const otlp::Span& span,
   SetDuration(DurationNanos(span), out.mutable_duration());
   SetTags(scope, span, out);
   SetLogs(span, out);
-  out.set_process_id(std::move(process_id));
-  return out;
+  out.set_process_id(process_id);
 }
 
-struct SortKey {
-  uint64_t start_micros;
-  std::string span_id;
-};
+// Start time in microseconds (as the UI shows them), then span id.
+bool StartsBefore(const jaegerpb::Span* a, const jaegerpb::Span* b) {
+  return std::make_tuple(a->start_time().seconds(), a->start_time().nanos() / 1000,
+                         std::string_view(a->span_id())) <
+         std::make_tuple(b->start_time().seconds(), b->start_time().nanos() / 1000,
+                         std::string_view(b->span_id()));
+}
 
 }  // namespace
 
-jaegerpb::Trace ToJaegerTrace(const otlp::TracesData& trace) {
-  jaegerpb::Trace out;
+void ToJaegerTrace(const otlp::TracesData& trace, jaegerpb::Trace& out) {
   ProcessTable processes(out);
-  std::vector<std::pair<SortKey, jaegerpb::Span>> spans;
   for (const auto& resource_spans : trace.resource_spans()) {
     std::string process_id;  // assigned at the resource's first span: no span, no process
     for (const auto& scope_spans : resource_spans.scope_spans()) {
       for (const auto& span : scope_spans.spans()) {
         if (process_id.empty()) process_id = processes.KeyFor(resource_spans.resource());
-        SortKey key{span.start_time_unix_nano() / 1000, span.span_id()};
-        spans.emplace_back(std::move(key), ToJaegerSpan(scope_spans.scope(), span, process_id));
+        FillJaegerSpan(scope_spans.scope(), span, process_id, *out.add_spans());
       }
     }
   }
-  std::stable_sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.first.start_micros, a.first.span_id) <
-           std::tie(b.first.start_micros, b.first.span_id);
-  });
-  for (auto& [key, span] : spans) *out.add_spans() = std::move(span);
+  // Sorts the pointers only: the spans stay where they were built (on `out`'s arena, if any).
+  auto* spans = out.mutable_spans();
+  std::stable_sort(spans->pointer_begin(), spans->pointer_end(), StartsBefore);
+}
+
+jaegerpb::Trace ToJaegerTrace(const otlp::TracesData& trace) {
+  jaegerpb::Trace out;
+  ToJaegerTrace(trace, out);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "common/ids.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "query/jaeger_trace_text.h"
 #include "tests/testing/span_builder.h"
 
 namespace spanvault {
@@ -285,6 +286,19 @@ TEST(TraceToJaegerJsonTest, InvalidUtf8DoesNotThrowWithReplaceHandler) {
   std::string dumped;
   EXPECT_NO_THROW(dumped = out.dump(-1, ' ', false, json::error_handler_t::replace));
   EXPECT_NE(dumped.find("\"op\xEF\xBF\xBD\""), std::string::npos);
+}
+
+// The HTTP API renders traces with WriteJaegerTrace: the same bytes as this document dumped
+// with the API's arguments, compact and pretty (more cases: jaeger_trace_text_test.cc).
+TEST(TraceToJaegerJsonTest, WriteJaegerTraceIsByteIdentical) {
+  const otlp::TracesData trace = SampleTrace();
+  for (int indent : {-1, 4}) {
+    std::string text;
+    JsonWriter writer(text, indent);
+    WriteJaegerTrace(trace, {}, writer);
+    EXPECT_EQ(text,
+              TraceToJaegerJson(trace).dump(indent, ' ', false, json::error_handler_t::replace));
+  }
 }
 
 }  // namespace

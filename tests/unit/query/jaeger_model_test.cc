@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "query/jaeger_grpc_v2.h"
 #include "query/jaeger_json.h"
+#include "query/jaeger_trace_text.h"
 #include "tests/testing/span_builder.h"
 
 namespace spanvault {
@@ -212,6 +213,20 @@ TEST(ToJaegerTraceTest, JsonIsWrittenFromTheModel) {
   EXPECT_EQ(json["spans"][0]["duration"], 1'000'000u);
   EXPECT_EQ(json["spans"][0]["logs"][0]["timestamp"], 1'700'000'000'500'000u);
   EXPECT_EQ(json["processes"]["p1"]["serviceName"], "shop-api");
+}
+
+// ... and the text the HTTP API sends is byte for byte that document's dump().
+TEST(ToJaegerTraceTest, RenderedTextIsTheDumpedJson) {
+  const otlp::TracesData trace = RichTrace();
+  for (bool pretty : {false, true}) {
+    nlohmann::json envelope = {{"data", nlohmann::json::array({TraceToJaegerJson(trace)})},
+                               {"total", 0},
+                               {"limit", 0},
+                               {"offset", 0},
+                               {"errors", nullptr}};
+    EXPECT_EQ(JaegerTracesBody({&trace, 1}, {}, {}, pretty),
+              envelope.dump(pretty ? 4 : -1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
 }
 
 otlp::TracesData TraceWithSpans(int count) {
