@@ -11,16 +11,27 @@
 #include "nlohmann/json.hpp"
 
 namespace spanvault::bench {
+namespace {
 
-absl::StatusOr<std::string> LoopbackTarget(const std::string& target) {
+// "host:port" or "[v6]:port" into the host (brackets off) and a port in 1..65535.
+absl::Status SplitTarget(const std::string& target, std::string* host, int* port) {
   size_t colon = target.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(target.substr(colon + 1), &port) ||
-      port <= 0 || port > 65535) {
+  if (colon == std::string::npos || !absl::SimpleAtoi(target.substr(colon + 1), port) ||
+      *port <= 0 || *port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("target \"", target, "\" is not host:port"));
   }
-  std::string host = target.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  *host = target.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[') *host = host->substr(1, host->size() - 2);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> LoopbackTarget(const std::string& target) {
+  std::string host;
+  int port = 0;
+  absl::Status split = SplitTarget(target, &host, &port);
+  if (!split.ok()) return split;
   boost::asio::io_context io;
   boost::asio::ip::tcp::resolver resolver(io);
   boost::system::error_code ec;
@@ -41,14 +52,10 @@ absl::StatusOr<std::string> LoopbackTarget(const std::string& target) {
 }
 
 absl::StatusOr<boost::asio::ip::tcp::endpoint> TcpEndpoint(const std::string& target) {
-  size_t colon = target.rfind(':');
+  std::string host;
   int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(target.substr(colon + 1), &port) ||
-      port <= 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("target \"", target, "\" is not host:port"));
-  }
-  std::string host = target.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  absl::Status split = SplitTarget(target, &host, &port);
+  if (!split.ok()) return split;
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(host, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("\"", host, "\" is not an IP address"));
