@@ -128,11 +128,13 @@ test('a flood far above capacity: retry-later answers, RSS under --memory-limit,
     await waitFor(async () => sv.metricSum(await sv.metricSamples(server), 'spanvault_memory_refusals_total',
                                            { receiver: 'otlp_grpc' }) > 0,
                   { timeoutMs: FLOOD_MS, what: 'the flood refused under the memory limit' });
-    for (let i = 0; i < 10 && !refused && Date.now() < floodEnds; i++) {
+    // A batch every 200 ms: with the store answering on its own thread, the server drops
+    // under the line again within a few hundred ms, so a batch must land inside such a window.
+    for (let i = 0; i < 50 && !refused && Date.now() < floodEnds; i++) {
       const t = bigTrace(i);
       traces.push(t);
       exports.push(otel.exportSpansRaw(exporter, t.spans));
-      const until = Date.now() + 700;
+      const until = Date.now() + 200;
       while (!refused && Date.now() < until) refused = (await exporterRefusals()) > 0;
     }
   } finally {
