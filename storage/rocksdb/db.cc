@@ -84,6 +84,16 @@ absl::Status CheckFormat(rocksdb::DB& db) {
   return absl::OkStatus();
 }
 
+// A full disk at start: RocksDB could not open, or opened but refused the guard (a restart
+// before space is freed would otherwise come up unable to resume: disk_space_watch.h).
+absl::Status OpenError(const rocksdb::Status& s, const std::string& path, DiskSpaceWatch& disk) {
+  if (!s.IsNoSpace()) return FromRocks(s, absl::StrCat("opening the database in ", path));
+  return absl::UnavailableError(absl::StrCat(
+      "disk full: the filesystem of ", path, " has ", disk.FreeBytes(),
+      " bytes free, too few to open the database (", s.ToString(),
+      "); free some space, then start spanvault again"));
+}
+
 }  // namespace
 
 RocksDb::~RocksDb() {
@@ -135,7 +145,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(
       options, path, Descriptors(cache, db_options.testing_write_buffer_bytes), &raw, &raw_db);
-  if (!s.ok()) return FromRocks(s, absl::StrCat("opening the database in ", path));
+  if (!s.ok()) return OpenError(s, path, *disk);
   auto out = std::make_unique<RocksDb>();
   out->env = std::move(store_env->env);
   out->encryption = std::move(store_env->provider);
@@ -156,6 +166,8 @@ absl::StatusOr<std::unique_ptr<RocksDb>> OpenRocksDb(const std::string& path,
   out->journeys = raw[12];
   absl::Status format = CheckFormat(*out->db);
   if (!format.ok()) return format;
+  rocksdb::Status guard = out->disk->WriteGuard(*out->db);
+  if (!guard.ok()) return OpenError(guard, path, *out->disk);
   absl::Status marker = WriteEncryptionMarker(path, store_env->marker);
   if (!marker.ok()) return marker;
   return out;

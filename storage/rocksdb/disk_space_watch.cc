@@ -16,6 +16,8 @@ uint64_t StatvfsFreeBytes(const std::string& path) {
   return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
 }
 
+constexpr char kGuardKey[] = "spanvault.wal_guard";
+
 std::string Mib(uint64_t bytes) {
   return absl::StrCat(bytes / (1 << 20), ".", (bytes % (1 << 20)) * 10 / (1 << 20), " MiB");
 }
@@ -112,9 +114,18 @@ void DiskSpaceWatch::OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksd
   if (error.IsNoSpace() && auto_recovery != nullptr) *auto_recovery = false;
 }
 
-void DiskSpaceWatch::OnMemTableSealed(const rocksdb::MemTableInfo&) {
+void DiskSpaceWatch::OnMemTableSealed(const rocksdb::MemTableInfo& info) {
   absl::MutexLock lock(&mu_);
   wal_failed_ = false;
+  if (info.cf_name == rocksdb::kDefaultColumnFamilyName) guard_needed_ = true;
+}
+
+rocksdb::Status DiskSpaceWatch::WriteGuard(rocksdb::DB& db) {
+  {
+    absl::MutexLock lock(&mu_);
+    guard_needed_ = false;  // a seal from now on asks again
+  }
+  return db.Put(rocksdb::WriteOptions(), kGuardKey, "");
 }
 
 void DiskSpaceWatch::OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) {
@@ -165,11 +176,14 @@ bool DiskSpaceWatch::ResumeIfSpaceFreed(rocksdb::DB& db) {
     return false;
   }
   rocksdb::Status resumed = db.Resume();
-  absl::MutexLock lock(&mu_);
   if (resumed.ok()) {
+    // Resume() flushed the guard with everything else: back before the disk can fill again.
+    static_cast<void>(WriteGuard(db));  // a failure is a new episode, handled as any
+    absl::MutexLock lock(&mu_);
     ClearLocked();
     return true;
   }
+  absl::MutexLock lock(&mu_);
   free_at_failure_ = free;
   failed_at_ = absl::Now();
   spdlog::warn(
@@ -181,17 +195,25 @@ bool DiskSpaceWatch::ResumeIfSpaceFreed(rocksdb::DB& db) {
 
 void DiskSpaceWatch::Loop(rocksdb::DB* db) {
   while (true) {
+    bool full = false;
     {
       absl::MutexLock lock(&mu_);
-      // Waits for a full disk (or the stop), then looks again every poll interval.
+      // Waits for a full disk, a sealed guard (or the stop); while full, looks again every poll
+      // interval.
       mu_.Await(absl::Condition(
-          +[](DiskSpaceWatch* self)
-               ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->full_ || self->stopping_; },
+          +[](DiskSpaceWatch* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->full_ || self->guard_needed_ || self->stopping_;
+          },
           this));
       if (stopping_) return;
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.poll)) return;
+      full = full_;
+      if (full && mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.poll)) return;
     }
-    ResumeIfSpaceFreed(*db);
+    if (full) {
+      ResumeIfSpaceFreed(*db);
+    } else {
+      static_cast<void>(WriteGuard(*db));  // a failure fills the disk state: retried once resumed
+    }
   }
 }
 

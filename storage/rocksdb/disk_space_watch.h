@@ -17,10 +17,14 @@
 // and a WAL sync aborts in an assertion of Debian's RocksDB build. Callers check writable()
 // first (the store's retention and shutdown, key rotation).
 //
-// One case is not resumed in-process: when the write-ahead-log write that failed was the first
-// since the last flush (every active memtable empty), RocksDB 7.8's Resume() switches no
-// memtable, so it keeps the failed log writer and the next write aborts in that same
-// assertion. Then the state says a restart is needed, and writes stay refused until it.
+// RocksDB 7.8's Resume() gives the write-ahead log a fresh writer only by switching a memtable
+// that holds something: when every active memtable is empty (the failed write was the first
+// since the last flush: after a start, after a resume) it keeps the failed log writer and the
+// next write aborts in that same assertion. So the watch keeps a guard entry in the default
+// column family's memtable: written at open (WriteGuard), and again whenever that memtable is
+// sealed (a flush, the write-ahead-log cap, a resume). The one window left, a write failing
+// between a seal and the guard's rewrite with every memtable empty, is detected: the state
+// then says a restart is needed, and writes stay refused until it.
 
 #include <cstdint>
 #include <functional>
@@ -56,8 +60,8 @@ class DiskSpaceWatch final : public rocksdb::EventListener {
   explicit DiskSpaceWatch(DiskSpaceWatchOptions options);
   ~DiskSpaceWatch() override { Shutdown(); }
 
-  // Starts the thread that resumes `db` after a full disk. `db` must stay open until
-  // Shutdown() returns.
+  // Starts the thread that resumes `db` after a full disk and rewrites the guard. `db` must
+  // stay open until Shutdown() returns.
   void Start(rocksdb::DB& db) ABSL_LOCKS_EXCLUDED(mu_);
   // Stops that thread (a Resume() in progress finishes first). Idempotent.
   void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
@@ -67,6 +71,9 @@ class DiskSpaceWatch final : public rocksdb::EventListener {
   absl::Status State() ABSL_LOCKS_EXCLUDED(mu_);
   bool writable() ABSL_LOCKS_EXCLUDED(mu_);
   bool disk_full() ABSL_LOCKS_EXCLUDED(mu_);
+  // Puts the guard entry in the default column family's memtable (see the file comment). The
+  // resuming thread rewrites it after every seal of that memtable; OpenRocksDb writes the first.
+  rocksdb::Status WriteGuard(rocksdb::DB& db) ABSL_LOCKS_EXCLUDED(mu_);
   // The free bytes of the filesystem now.
   uint64_t FreeBytes() const;
   // The resuming thread's step: while the disk is full, one look at the free space and, when
@@ -101,6 +108,8 @@ class DiskSpaceWatch final : public rocksdb::EventListener {
   // A write-ahead-log write failed and no memtable was switched since (a switch in Resume()
   // gives the log writer a fresh start).
   bool wal_failed_ ABSL_GUARDED_BY(mu_) = false;
+  // The default column family's memtable was sealed since the guard was last written.
+  bool guard_needed_ ABSL_GUARDED_BY(mu_) = false;
   // Space is free again but Resume() is unsafe (see the file comment): only a restart helps.
   bool restart_needed_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -13,7 +13,7 @@ absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
         absl::StrCat(std::string(what), ": disk full (", status.ToString(), "); retry later"));
   }
   if (status.IsCorruption()) return absl::DataLossError(message);
-  if (status.IsNoSpace() || status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() ||
+  if (status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() ||
       status.IsIncomplete() || status.IsShutdownInProgress() || status.IsIOError()) {
     return absl::UnavailableError(message);
   }

@@ -108,6 +108,18 @@ class DiskSpaceWatchTest : public ::testing::Test {
     std::string value;
     return db_->Get(rocksdb::ReadOptions(), key, &value).ok() && value == "value of " + key;
   }
+  // Space is freed.
+  void Free() {
+    *fs_full_ = false;
+    *free_ = 64 << 20;
+  }
+  // Entries in the default column family's active memtable: the guard.
+  uint64_t DefaultMemtableEntries() {
+    uint64_t entries = 0;
+    EXPECT_TRUE(db_->GetIntProperty(db_->DefaultColumnFamily(),
+                                    rocksdb::DB::Properties::kNumEntriesActiveMemTable, &entries));
+    return entries;
+  }
   // The disk fills: the next write fails and RocksDB stops writing.
   void Fill() {
     *fs_full_ = true;
@@ -190,9 +202,10 @@ TEST_F(DiskSpaceWatchTest, TheThreadResumesByItselfWhenSpaceIsFreed) {
   EXPECT_TRUE(Has("after"));
 }
 
-// The failed write was the first since the last flush: RocksDB 7.8's Resume() would keep the
-// failed write-ahead log and the next write would abort, so the watch does not resume and says
-// a restart is needed; a restart writes again.
+// Without the guard (a write failing between a seal and the guard's rewrite), the failed write
+// was the first since the last flush: RocksDB 7.8's Resume() would keep the failed write-ahead
+// log and the next write would abort, so the watch does not resume and says a restart is
+// needed; a restart writes again.
 TEST_F(DiskSpaceWatchTest, AFailedFirstWriteNeedsARestart) {
   Fill();
   *fs_full_ = false;
@@ -206,6 +219,49 @@ TEST_F(DiskSpaceWatchTest, AFailedFirstWriteNeedsARestart) {
   Open();
   ASSERT_TRUE(Put("after a restart").ok());
   EXPECT_TRUE(Has("after a restart"));
+}
+
+// With the guard in a memtable, a failed first write since the start resumes in-process, and so
+// does the first write since that resume (which flushed every memtable, the guard included).
+TEST_F(DiskSpaceWatchTest, WithTheGuardAFailedFirstWriteResumes) {
+  ASSERT_TRUE(watch_->WriteGuard(*db_).ok());
+  Fill();
+  Free();
+  ASSERT_TRUE(watch_->ResumeIfSpaceFreed(*db_)) << watch_->State();
+  EXPECT_EQ(DefaultMemtableEntries(), 1u);
+  Fill();
+  Free();
+  ASSERT_TRUE(watch_->ResumeIfSpaceFreed(*db_)) << watch_->State();
+  EXPECT_TRUE(watch_->State().ok());
+  ASSERT_TRUE(Put("after").ok());
+  Close();
+  Open();
+  EXPECT_TRUE(Has("after"));
+  EXPECT_FALSE(Has("refused"));
+}
+
+// A flush seals the guard's memtable; the watch's thread writes it again, so a failed write
+// after that flush still resumes by itself.
+TEST_F(DiskSpaceWatchTest, TheThreadRewritesTheGuardAfterAFlush) {
+  watch_->Start(*db_);
+  ASSERT_TRUE(watch_->WriteGuard(*db_).ok());
+  ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions()).ok());
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (DefaultMemtableEntries() == 0) {
+    ASSERT_LT(absl::Now(), deadline) << "the guard was not written again";
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  Fill();
+  Free();
+  while (!watch_->writable()) {
+    ASSERT_LT(absl::Now(), deadline) << "not resumed: " << watch_->State();
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(Put("after").ok());
+  watch_->Shutdown();
+  Close();
+  Open();
+  EXPECT_TRUE(Has("after"));
 }
 
 }  // namespace
