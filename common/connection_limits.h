@@ -41,6 +41,11 @@ struct GrpcConnectionLimits {
   absl::Duration min_ping_interval = absl::Minutes(5);
   // Largest request metadata (headers). Default: 16 KiB.
   uint32_t max_metadata_bytes = 16 << 10;
+  // Accept gzip- and deflate-compressed messages. gRPC 1.51 inflates a message before it checks
+  // the size limit (a ~0.5 MB gzip bomb costs ~300 MB for a moment); false refuses compressed
+  // calls with UNIMPLEMENTED before inflating them: for listeners untrusted clients reach.
+  // Default: true (the OpenTelemetry Collector's OTLP exporter sends gzip by default).
+  bool accept_compressed = true;
 };
 
 struct ConnectionLimits {

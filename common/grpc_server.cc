@@ -29,6 +29,10 @@ void ApplyLimits(const GrpcConnectionLimits& limits, grpc::ServerBuilder& builde
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
                              static_cast<int>(limits.max_metadata_bytes));
+  if (!limits.accept_compressed) {
+    builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
+    builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
+  }
 }
 
 }  // namespace

@@ -192,7 +192,9 @@ absl::Status ReadLimits(const YAML::Node& node, ConnectionLimits* out) {
     std::string key = field.first.as<std::string>();
     std::string path = absl::StrCat("limits.", key);
     absl::Status s;
-    if (auto d = durations.find(key); d != durations.end()) {
+    if (key == "grpc_accept_compressed") {
+      s = ReadScalar(field.second, path, &out->grpc.accept_compressed);
+    } else if (auto d = durations.find(key); d != durations.end()) {
       s = ReadDuration(field.second, path, d->second);
     } else if (auto c = counts.find(key); c != counts.end()) {
       int64_t n = 0;

@@ -4,7 +4,8 @@
 // per-listener and per-address caps get 503 with Retry-After, and an official exporter's retry
 // succeeds once they close; the gRPC listeners advertise a stream limit, close idle
 // connections and answer a ping flood with GOAWAY ENHANCE_YOUR_CALM; oversized metadata is
-// refused. Afterwards the server lost nothing and still serves every protocol.
+// refused; with grpc_accept_compressed off, a gzip bomb is refused without being inflated.
+// Afterwards the server lost nothing and still serves every protocol.
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -32,6 +33,7 @@ limits:
   max_connections_per_client: ${PER_CLIENT}
   grpc_max_concurrent_streams: ${STREAMS}
   grpc_max_connection_idle: 2s
+  grpc_accept_compressed: false
 `;
 
 const configDir = sv.makeTempDir('spanvault-e2e-hostile-clients-');
@@ -227,6 +229,38 @@ test('gRPC: metadata over the limit is refused with RESOURCE_EXHAUSTED, metadata
     await waitFor(async () => (await call(fine)) === null, { what: 'an export with 12 KiB of metadata' });
   } finally {
     client.close();
+  }
+});
+
+// The peak resident memory of `pid` in bytes (it only grows).
+function peakRssBytes(pid) {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+}
+
+test('gRPC: with grpc_accept_compressed false a gzip bomb gets UNIMPLEMENTED, never inflated; plain calls are served', async () => {
+  const BOMB = 256 << 20; // zeros; about 250 KB once gzip-compressed
+  const client = new grpc.Client(server.otlpGrpcAddress, grpc.credentials.createInsecure(), {
+    'grpc.max_send_message_length': -1,
+    'grpc.default_compression_algorithm': 2, // gzip
+  });
+  const plain = new grpc.Client(server.otlpGrpcAddress, grpc.credentials.createInsecure());
+  const call = (c, body) => new Promise((resolve) => {
+    c.makeUnaryRequest('/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+                       (x) => x, (x) => x, body, new grpc.Metadata(), {}, (err) => resolve(err));
+  });
+  try {
+    const peakBefore = peakRssBytes(server.child.pid);
+    const err = await call(client, Buffer.alloc(BOMB));
+    assert.ok(err, 'an error for a gzip-compressed call');
+    assert.equal(err.code, grpc.status.UNIMPLEMENTED, `${err.code} ${err.details}`);
+    assert.match(err.details, /gzip.*disabled/i);
+    // Inflated, the bomb would have taken 256 MiB (gRPC 1.51 inflates before its size check).
+    const grown = peakRssBytes(server.child.pid) - peakBefore;
+    assert.ok(grown < BOMB / 4, `peak RSS grew by ${grown} bytes`);
+    assert.equal(await call(plain, Buffer.alloc(0)), null, 'an uncompressed export');
+  } finally {
+    client.close();
+    plain.close();
   }
 });
 

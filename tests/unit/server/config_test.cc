@@ -329,6 +329,7 @@ TEST(ConfigTest, ReadsConnectionLimitsWithProductionDefaults) {
   EXPECT_EQ(defaults.limits.http.max_connections_per_client, 256u);
   EXPECT_EQ(defaults.limits.grpc.max_concurrent_streams, 100u);
   EXPECT_EQ(defaults.limits.grpc.max_connection_age, absl::Minutes(30));
+  EXPECT_TRUE(defaults.limits.grpc.accept_compressed);
 
   ServerConfig c;
   SV_ASSERT_OK(ApplyYamlConfig(R"(
@@ -344,6 +345,7 @@ limits:
   grpc_max_connection_age: 0s
   grpc_min_ping_interval: 10s
   grpc_max_metadata_bytes: 8192
+  grpc_accept_compressed: false
 )",
                                &c));
   SV_EXPECT_OK(c.Validate());
@@ -358,6 +360,7 @@ limits:
   EXPECT_EQ(c.limits.grpc.max_connection_age, absl::ZeroDuration());
   EXPECT_EQ(c.limits.grpc.min_ping_interval, absl::Seconds(10));
   EXPECT_EQ(c.limits.grpc.max_metadata_bytes, 8192u);
+  EXPECT_FALSE(c.limits.grpc.accept_compressed);
 }
 
 TEST(ConfigTest, RejectsBadConnectionLimitsNamingTheField) {
@@ -372,6 +375,7 @@ TEST(ConfigTest, RejectsBadConnectionLimitsNamingTheField) {
       {"limits: {grpc_max_connection_age: -1s}\n", "limits.grpc_max_connection_age\": negative"},
       {"limits: {grpc_max_concurrent_streams: 0}\n", "limits.grpc_max_concurrent_streams"},
       {"limits: {grpc_max_metadata_bytes: 100}\n", "limits.grpc_max_metadata_bytes"},
+      {"limits: {grpc_accept_compressed: maybe}\n", "limits.grpc_accept_compressed"},
   };
   for (const auto& [yaml, message] : bad) {
     ServerConfig c;
