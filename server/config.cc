@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -122,6 +123,41 @@ absl::Status ValidateClientMetrics(const ServerConfig& c) {
   return absl::OkStatus();
 }
 
+// The bounds of the `validation` section. Below 16 bytes a truncated value or name says nothing
+// (and a cut at a UTF-8 boundary backs off up to 3 bytes). Above 2^31 - 1 nothing is ever cut
+// or dropped: protobuf parses no message over 2 GiB, so no value, name or list can be longer;
+// and the counts are `int`s.
+constexpr uint64_t kMinValidationBytes = 16;
+constexpr uint64_t kMaxValidationLimit = INT32_MAX;
+
+// The keys of the `validation` section with their values in `v` and their smallest values.
+// Negative counts wrap to huge values and fail the upper bound.
+std::vector<std::tuple<const char*, uint64_t, uint64_t>> ValidationFields(
+    const ValidationLimits& v) {
+  return {
+      {"max_attribute_value_bytes", v.max_attribute_value_bytes, kMinValidationBytes},
+      {"max_name_bytes", v.max_name_bytes, kMinValidationBytes},
+      {"max_attributes", static_cast<uint64_t>(v.max_attributes), 1},
+      {"max_events_per_span", static_cast<uint64_t>(v.max_events_per_span), 1},
+      {"max_links_per_span", static_cast<uint64_t>(v.max_links_per_span), 1},
+      {"max_values_per_span", static_cast<uint64_t>(v.max_values_per_span), 1},
+  };
+}
+
+absl::Status CheckValidationLimit(const std::string& key, uint64_t value, uint64_t min) {
+  if (value >= min && value <= kMaxValidationLimit) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("validation.", key, " must be between ", min, " and ", kMaxValidationLimit));
+}
+
+absl::Status ValidateValidationLimits(const ValidationLimits& v) {
+  for (const auto& [key, value, min] : ValidationFields(v)) {
+    absl::Status s = CheckValidationLimit(key, value, min);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ServerConfig::Validate() const {
@@ -152,6 +188,8 @@ absl::Status ServerConfig::Validate() const {
   }
   absl::Status connection_limits = limits.Validate();
   if (!connection_limits.ok()) return connection_limits;
+  absl::Status validation_limits = ValidateValidationLimits(validation);
+  if (!validation_limits.ok()) return validation_limits;
   absl::Status tls = ValidateTls(*this);
   if (!tls.ok()) return tls;
   absl::Status flow_status = ValidateFlowStatus(*this);
@@ -204,6 +242,47 @@ absl::Status ReadLimits(const YAML::Node& node, ConnectionLimits* out) {
             absl::StrCat("config key \"", path, "\" must be between 0 and ", INT32_MAX));
       }
       if (s.ok()) *c->second = static_cast<uint32_t>(n);
+    } else {
+      s = absl::InvalidArgumentError(absl::StrCat("unknown config key \"", path, "\""));
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// The `validation` section (collector/otlp_validate.h): flat keys, byte sizes as memory_limit
+// takes them ("64KiB"), counts as whole numbers. Each value is range-checked here, before it is
+// narrowed to its field's type, and again by Validate.
+absl::Status ReadValidation(const YAML::Node& node, ValidationLimits* out) {
+  if (!node.IsMap()) {
+    return absl::InvalidArgumentError("config key \"validation\" must be a mapping");
+  }
+  const std::map<std::string, size_t*> byte_sizes = {
+      {"max_attribute_value_bytes", &out->max_attribute_value_bytes},
+      {"max_name_bytes", &out->max_name_bytes},
+  };
+  // Setters, since the counts are not all of one type.
+  const std::map<std::string, std::function<void(int64_t)>> counts = {
+      {"max_attributes", [out](int64_t n) { out->max_attributes = static_cast<int>(n); }},
+      {"max_events_per_span", [out](int64_t n) { out->max_events_per_span = static_cast<int>(n); }},
+      {"max_links_per_span", [out](int64_t n) { out->max_links_per_span = static_cast<int>(n); }},
+      {"max_values_per_span", [out](int64_t n) { out->max_values_per_span = n; }},
+  };
+  for (const auto& field : node) {
+    std::string key = field.first.as<std::string>();
+    std::string path = absl::StrCat("validation.", key);
+    absl::Status s;
+    if (auto b = byte_sizes.find(key); b != byte_sizes.end()) {
+      uint64_t bytes = 0;
+      s = ReadByteSize(field.second, path, &bytes);
+      if (s.ok()) s = CheckValidationLimit(key, bytes, kMinValidationBytes);
+      if (s.ok()) *b->second = static_cast<size_t>(bytes);
+    } else if (auto c = counts.find(key); c != counts.end()) {
+      int64_t n = 0;
+      s = ReadScalar(field.second, path, &n);
+      // A negative count wraps to a huge one, which the check refuses.
+      if (s.ok()) s = CheckValidationLimit(key, static_cast<uint64_t>(n), 1);
+      if (s.ok()) c->second(n);
     } else {
       s = absl::InvalidArgumentError(absl::StrCat("unknown config key \"", path, "\""));
     }
@@ -317,6 +396,7 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (key == "indexed_attributes") return ReadScalar(value, key, &c->indexed_attributes);
   if (key == "tls_listeners") return ReadListenerTls(value, &c->tls_listeners);
   if (key == "limits") return ReadLimits(value, &c->limits);
+  if (key == "validation") return ReadValidation(value, &c->validation);
   if (key == "auth") return ParseAuthConfig(value, &c->auth);
   if (key == "allowed_cidrs") return ReadScalar(value, key, &c->allowed_cidrs);
   if (key == "tls_reload_interval") return ReadDuration(value, key, &c->tls_reload_interval);

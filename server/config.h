@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "collector/otlp_validate.h"
 #include "common/connection_limits.h"
 #include "common/tls.h"
 #include "journeys/flow.h"
@@ -73,6 +74,9 @@ struct ServerConfig {
   uint64_t max_pending_spans = 200000;
   // Timeouts and connection caps of every listener (the `limits` section).
   ConnectionLimits limits;
+  // What the OTLP receivers truncate and drop in each export (the `validation` section; defaults
+  // in collector/otlp_validate.h). Byte limits 16 to 2147483647, counts 1 to 2147483647.
+  ValidationLimits validation;
   // Key file for encryption at rest (format in storage/crypto/key_file.h). Empty: the
   // SPANVAULT_ENCRYPTION_KEY variable, else the default key file beside the data directory.
   std::string encryption_key_file;

@@ -408,6 +408,7 @@ absl::Status Server::StartReceivers() {
     OtlpGrpcReceiverOptions options;
     options.address = config_.otlp_grpc_addr;
     options.max_request_bytes = static_cast<int>(config_.max_request_bytes);
+    options.limits = config_.validation;
     auto credentials = GrpcListenerCredentials(config_, "otlp_grpc");
     if (!credentials.ok()) return credentials.status();
     options.credentials = *credentials;
@@ -426,6 +427,7 @@ absl::Status Server::StartReceivers() {
   }
   OtlpHttpReceiverOptions http_options;
   http_options.max_request_bytes = config_.max_request_bytes;
+  http_options.limits = config_.validation;
   http_options.memory = memory_.get();
   http_options.authorize = MakeIngestAuthorizer();
   if (config_.ingest_auth)

@@ -2,7 +2,8 @@
 // Hostile OTLP payloads (issue 11 item 7): nesting thousands deep, a million attributes, invalid
 // UTF-8, wrong ids, odd timestamps, duplicate span ids, huge names. Each has the outcome
 // documented in docs/RELIABILITY.md ("Hostile payloads"): rejected with a status and a message
-// naming the problem, or accepted and read back normalized as asserted here. Afterwards the
+// naming the problem, or accepted and read back normalized as asserted here. A second server
+// checks that the limits set under `validation:` in the YAML config apply. Afterwards the
 // server still serves, a normal export works and the trace acknowledged first reads back whole.
 
 const assert = require('node:assert/strict');
@@ -10,11 +11,12 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const grpc = require('@grpc/grpc-js');
 const { test, before, after } = require('./lib/harness');
-const { startServer } = require('./lib/server');
+const { SpanvaultServer, startServer } = require('./lib/server');
 const { request, getJson } = require('./lib/http');
 const otel = require('./lib/otel');
 const proto = require('./lib/otlp_proto');
 const { ingestGoodTrace, assertServingAfterwards } = require('./lib/good_trace');
+const { writeConfig } = require('./lib/sampling');
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -48,8 +50,8 @@ function span(o = {}) {
   });
 }
 
-function postTraces(body, contentType = PROTOBUF) {
-  return request(`${server.otlpHttpUrl}/v1/traces`, {
+function postTraces(body, contentType = PROTOBUF, to = server) {
+  return request(`${to.otlpHttpUrl}/v1/traces`, {
     method: 'POST', body, headers: { 'Content-Type': contentType },
   });
 }
@@ -84,8 +86,8 @@ function assertAccepted(res, { rejected, message } = {}, encoding = 'protobuf') 
 }
 
 // The Jaeger JSON of trace `traceId` (hex) as text and parsed.
-async function readTrace(traceId) {
-  const res = await request(`${server.queryUrl}/api/traces/${traceId}`);
+async function readTrace(traceId, from = server) {
+  const res = await request(`${from.queryUrl}/api/traces/${traceId}`);
   assert.equal(res.status, 200, `GET /api/traces/${traceId}: ${res.status} ${res.text.slice(0, 500)}`);
   const data = res.json().data;
   assert.equal(data.length, 1);
@@ -107,15 +109,15 @@ function rssKb(pid) {
   return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)[1]);
 }
 
-function grpcClient() {
-  return new grpc.Client(server.otlpGrpcAddress, grpc.credentials.createInsecure(), {
+function grpcClient(to = server) {
+  return new grpc.Client(to.otlpGrpcAddress, grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': -1,
     'grpc.max_receive_message_length': -1,
   });
 }
 
-function rawGrpcExport(payload) {
-  const client = grpcClient();
+function rawGrpcExport(payload, to = server) {
+  const client = grpcClient(to);
   return new Promise((resolve) => {
     client.makeUnaryRequest(EXPORT_METHOD, (b) => b, (b) => b, payload, { deadline: Date.now() + 60000 },
                             (err, response) => {
@@ -295,6 +297,77 @@ test('a 1 MiB attribute of 3-byte characters → truncated at a character bounda
   assertAccepted(res, { message: '1 attribute value(s) truncated to 65536 bytes' });
   const { trace } = await readTrace(traceId.toString('hex'));
   assert.equal(tag(trace.spans[0], 'big'), '€'.repeat(21845)); // 65535 bytes
+});
+
+// --- configured limits -----------------------------------------------------------------------
+
+test('limits configured under validation: apply to OTLP/HTTP and OTLP/gRPC, the warning names them', async () => {
+  const limited = new SpanvaultServer({ name: 'spanvault-hostile-limits' });
+  try {
+    limited.extraArgs = ['--config', writeConfig(limited.rootDir, 'validation.yaml', `
+validation:
+  max_attributes: 3
+  max_attribute_value_bytes: 32
+  max_events_per_span: 2
+`)];
+    await limited.start();
+    // 10 attributes (the second one of 100 bytes) and 5 events.
+    const exportRequest = (traceId) => {
+      const attributes = Array.from({ length: 10 }, (_, i) =>
+        proto.rawKeyValue(`a${i}`, { stringValue: i === 1 ? 'v'.repeat(100) : `value ${i}` }));
+      const events = Array.from({ length: 5 }, (_, i) => proto.lenField(11, proto.lenField(2, `e${i}`)));
+      return proto.rawRequest('hostile', [Buffer.concat([span({ traceId, attributes }), ...events])]);
+    };
+    const warning = '1 attribute value(s) truncated to 32 bytes; 10 attribute(s), event(s) or link(s) ' +
+        'dropped over the limits (3 attributes per list, 2 events, 1024 links and 16384 attribute values per span)';
+
+    const httpTrace = crypto.randomBytes(16);
+    assertAccepted(await postTraces(exportRequest(httpTrace), PROTOBUF, limited), { message: warning });
+    const grpcTrace = crypto.randomBytes(16);
+    const { err, response } = await rawGrpcExport(exportRequest(grpcTrace), limited);
+    assert.ifError(err);
+    const grpcBody = proto.decodeResponse(response);
+    assert.ok(grpcBody.partialSuccess, `OTLP/gRPC partial success expected: ${JSON.stringify(grpcBody)}`);
+    assert.equal(grpcBody.partialSuccess.errorMessage, warning);
+
+    for (const traceId of [httpTrace, grpcTrace]) {
+      const hex = traceId.toString('hex');
+      const { trace } = await readTrace(hex, limited);
+      const jaegerSpan = trace.spans[0];
+      assert.deepEqual(jaegerSpan.tags.filter((t) => /^a\d$/.test(t.key)).map((t) => t.key), ['a0', 'a1', 'a2']);
+      const big = tag(jaegerSpan, 'a1');
+      assert.ok(Buffer.byteLength(big) <= 32, `a1 is ${Buffer.byteLength(big)} bytes`);
+      assert.equal(big, 'v'.repeat(32));
+      assert.equal(jaegerSpan.logs.length, 2);
+      const v3 = await getJson(`${limited.queryUrl}/api/v3/traces/${hex}`);
+      const otlpSpan = v3.result.resourceSpans[0].scopeSpans[0].spans[0];
+      assert.equal(otlpSpan.attributes.length, 3);
+      assert.equal(otlpSpan.droppedAttributesCount, 7);
+      assert.deepEqual(otlpSpan.events.map((e) => e.name), ['e0', 'e1']);
+      assert.equal(otlpSpan.droppedEventsCount, 3);
+    }
+  } finally {
+    await limited.close();
+  }
+});
+
+test('a validation limit out of range or an unknown validation key stops the start, naming it', async () => {
+  const cases = [
+    ['max_attributes: 0', /validation\.max_attributes must be between 1 and 2147483647/],
+    ['max_name_bytes: 8', /validation\.max_name_bytes must be between 16 and 2147483647/],
+    ['max_atributes: 3', /unknown config key "validation\.max_atributes"/],
+  ];
+  for (const [n, [entry, message]] of cases.entries()) {
+    const bad = new SpanvaultServer({ name: `spanvault-hostile-limits-invalid-${n}` });
+    try {
+      bad.extraArgs = ['--config', writeConfig(bad.rootDir, 'validation.yaml', `validation:\n  ${entry}\n`)];
+      const exit = await bad.startExpectingExit();
+      assert.notEqual(exit.code, 0, `${entry}: exit code`);
+      assert.match(exit.output, message, `${entry}: message`);
+    } finally {
+      await bad.close();
+    }
+  }
 });
 
 // --- invalid UTF-8 ---------------------------------------------------------------------------

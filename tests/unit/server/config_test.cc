@@ -1,6 +1,7 @@
 #include "server/config.h"
 
 #include <fstream>
+#include <functional>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -382,6 +383,126 @@ TEST(ConfigTest, RejectsBadConnectionLimitsNamingTheField) {
     absl::Status s = ApplyYamlConfig(yaml, &c);
     if (s.ok()) s = c.Validate();
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message))) << yaml;
+  }
+}
+
+TEST(ConfigTest, ValidationLimitsKeepTheirDefaultsWhenNotConfigured) {
+  auto c = Parse({});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->validation.max_attribute_value_bytes, 64u * 1024);
+  EXPECT_EQ(c->validation.max_name_bytes, 4u * 1024);
+  EXPECT_EQ(c->validation.max_attributes, 1024);
+  EXPECT_EQ(c->validation.max_events_per_span, 1024);
+  EXPECT_EQ(c->validation.max_links_per_span, 1024);
+  EXPECT_EQ(c->validation.max_values_per_span, 16384);
+
+  // A key given alone leaves the others as they were.
+  ServerConfig one;
+  SV_ASSERT_OK(ApplyYamlConfig("validation: {max_events_per_span: 7}\n", &one));
+  EXPECT_EQ(one.validation.max_events_per_span, 7);
+  EXPECT_EQ(one.validation.max_attributes, 1024);
+  EXPECT_EQ(one.validation.max_attribute_value_bytes, 64u * 1024);
+}
+
+TEST(ConfigTest, ReadsValidationLimitsWithByteSizes) {
+  spanvault::testing::TempDir dir;
+  std::string path = dir.path() + "/c.yaml";
+  std::ofstream(path) << R"(
+validation:
+  max_attribute_value_bytes: 1MiB
+  max_name_bytes: 300
+  max_attributes: 64
+  max_events_per_span: 10
+  max_links_per_span: 5
+  max_values_per_span: 100000
+)";
+  auto c = Parse({"--config", path});
+  SV_ASSERT_OK(c);
+  EXPECT_EQ(c->validation.max_attribute_value_bytes, 1u << 20);
+  EXPECT_EQ(c->validation.max_name_bytes, 300u);
+  EXPECT_EQ(c->validation.max_attributes, 64);
+  EXPECT_EQ(c->validation.max_events_per_span, 10);
+  EXPECT_EQ(c->validation.max_links_per_span, 5);
+  EXPECT_EQ(c->validation.max_values_per_span, 100000);
+
+  // The bounds themselves are accepted.
+  ServerConfig edges;
+  SV_ASSERT_OK(ApplyYamlConfig(R"(
+validation:
+  max_attribute_value_bytes: 16
+  max_name_bytes: 2147483647
+  max_attributes: 1
+  max_events_per_span: 2147483647
+  max_links_per_span: 1
+  max_values_per_span: 2147483647
+)",
+                               &edges));
+  SV_EXPECT_OK(edges.Validate());
+  EXPECT_EQ(edges.validation.max_attribute_value_bytes, 16u);
+  EXPECT_EQ(edges.validation.max_name_bytes, 2147483647u);
+  EXPECT_EQ(edges.validation.max_attributes, 1);
+  EXPECT_EQ(edges.validation.max_events_per_span, 2147483647);
+  EXPECT_EQ(edges.validation.max_links_per_span, 1);
+  EXPECT_EQ(edges.validation.max_values_per_span, 2147483647);
+}
+
+TEST(ConfigTest, RejectsBadValidationLimitsNamingTheKey) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"validation: 5\n", "\"validation\" must be a mapping"},
+      {"validation: {max_atributes: 5}\n", "unknown config key \"validation.max_atributes\""},
+      {"validation: {max_attribute_value_bytes: 15}\n",
+       "validation.max_attribute_value_bytes must be between 16 and 2147483647"},
+      {"validation: {max_attribute_value_bytes: 2GiB}\n",
+       "validation.max_attribute_value_bytes must be between 16 and 2147483647"},
+      {"validation: {max_attribute_value_bytes: -1}\n",
+       "config key \"validation.max_attribute_value_bytes\": \"-1\" is not a byte size"},
+      {"validation: {max_name_bytes: 0}\n",
+       "validation.max_name_bytes must be between 16 and 2147483647"},
+      {"validation: {max_name_bytes: 4KB}\n",
+       "config key \"validation.max_name_bytes\": \"4KB\" is not a byte size"},
+      {"validation: {max_attributes: 0}\n",
+       "validation.max_attributes must be between 1 and 2147483647"},
+      {"validation: {max_attributes: -5}\n",
+       "validation.max_attributes must be between 1 and 2147483647"},
+      {"validation: {max_attributes: 2147483648}\n",
+       "validation.max_attributes must be between 1 and 2147483647"},
+      {"validation: {max_attributes: many}\n", "config key \"validation.max_attributes\""},
+      {"validation: {max_events_per_span: 0}\n",
+       "validation.max_events_per_span must be between 1 and 2147483647"},
+      {"validation: {max_events_per_span: 1.5}\n", "config key \"validation.max_events_per_span\""},
+      {"validation: {max_links_per_span: 0}\n",
+       "validation.max_links_per_span must be between 1 and 2147483647"},
+      {"validation: {max_links_per_span: [1]}\n", "config key \"validation.max_links_per_span\""},
+      {"validation: {max_values_per_span: 0}\n",
+       "validation.max_values_per_span must be between 1 and 2147483647"},
+      {"validation: {max_values_per_span: 9223372036854775807}\n",
+       "validation.max_values_per_span must be between 1 and 2147483647"},
+  };
+  for (const auto& [yaml, message] : bad) {
+    ServerConfig c;
+    EXPECT_THAT(ApplyYamlConfig(yaml, &c),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
+        << yaml;
+  }
+}
+
+TEST(ConfigTest, ValidateChecksValidationLimitsSetInCode) {
+  const std::vector<std::pair<std::function<void(ValidationLimits&)>, std::string>> bad = {
+      {[](ValidationLimits& v) { v.max_attribute_value_bytes = 8; },
+       "validation.max_attribute_value_bytes must be between 16"},
+      {[](ValidationLimits& v) { v.max_name_bytes = size_t{1} << 40; },
+       "validation.max_name_bytes must be between 16"},
+      {[](ValidationLimits& v) { v.max_attributes = 0; }, "validation.max_attributes"},
+      {[](ValidationLimits& v) { v.max_events_per_span = -1; }, "validation.max_events_per_span"},
+      {[](ValidationLimits& v) { v.max_links_per_span = 0; }, "validation.max_links_per_span"},
+      {[](ValidationLimits& v) { v.max_values_per_span = int64_t{1} << 40; },
+       "validation.max_values_per_span"},
+  };
+  SV_EXPECT_OK(ServerConfig{}.Validate());
+  for (const auto& [spoil, message] : bad) {
+    ServerConfig c;
+    spoil(c.validation);
+    EXPECT_THAT(c.Validate(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)));
   }
 }
 
