@@ -388,11 +388,11 @@ absl::Status ApplyKey(const std::string& key, const YAML::Node& value, ServerCon
   if (key == "testing_write_buffer_bytes") {
     return ReadScalar(value, key, &c->testing_write_buffer_bytes);
   }
-  if (key == "max_request_bytes") return ReadScalar(value, key, &c->max_request_bytes);
+  if (key == "max_request_bytes") return ReadByteSize(value, key, &c->max_request_bytes);
   if (key == "max_pending_spans") return ReadScalar(value, key, &c->max_pending_spans);
   if (key == "memory_limit") return ReadByteSize(value, key, &c->memory_limit);
   if (key == "retention") return ReadDuration(value, key, &c->retention);
-  if (key == "max_disk_bytes") return ReadScalar(value, key, &c->max_disk_bytes);
+  if (key == "max_disk_bytes") return ReadByteSize(value, key, &c->max_disk_bytes);
   if (key == "indexed_attributes") return ReadScalar(value, key, &c->indexed_attributes);
   if (key == "tls_listeners") return ReadListenerTls(value, &c->tls_listeners);
   if (key == "limits") return ReadLimits(value, &c->limits);
@@ -468,8 +468,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   app.add_flag("--insecure-no-auth", flags.insecure_no_auth,
                "serve queries without authentication");
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off");
-  app.add_option("--max-request-bytes", flags.max_request_bytes,
-                 "largest OTLP request after decompression");
+  std::string max_request_bytes;
+  app.add_option("--max-request-bytes", max_request_bytes,
+                 "largest OTLP request after decompression, e.g. 16MiB (default)");
   app.add_flag("--sync-writes", flags.sync_writes, "fsync the WAL before acknowledging");
   app.add_flag("--ingest-auth", flags.ingest_auth,
                "OTLP receivers require credentials with the ingest action");
@@ -488,8 +489,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   std::string retention;
   app.add_option("--retention", retention,
                  "how long spans are kept, e.g. 168h (default; 0: forever; archived traces stay)");
-  app.add_option("--max-disk-bytes", flags.max_disk_bytes,
-                 "disk budget of the trace store; over it the oldest spans go (default 0: none)");
+  std::string max_disk_bytes;
+  app.add_option("--max-disk-bytes", max_disk_bytes,
+                 "disk budget of the trace store, e.g. 50GiB; over it the oldest spans go "
+                 "(default 0: none)");
   std::string memory_limit;
   app.add_option(
       "--memory-limit", memory_limit,
@@ -530,7 +533,6 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   if (given("--ports-file")) config.ports_file = flags.ports_file;
   if (given("--insecure-no-auth")) config.insecure_no_auth = flags.insecure_no_auth;
   if (given("--log-level")) config.log_level = flags.log_level;
-  if (given("--max-request-bytes")) config.max_request_bytes = flags.max_request_bytes;
   if (given("--sync-writes")) config.sync_writes = flags.sync_writes;
   if (given("--ingest-auth")) config.ingest_auth = flags.ingest_auth;
   if (given("--encryption-key-file")) config.encryption_key_file = flags.encryption_key_file;
@@ -542,13 +544,16 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv, std::strin
   if (given("--tls-cert")) config.tls_cert = flags.tls_cert;
   if (given("--tls-key")) config.tls_key = flags.tls_key;
   if (given("--tls-client-ca")) config.tls_client_ca = flags.tls_client_ca;
-  if (given("--max-disk-bytes")) config.max_disk_bytes = flags.max_disk_bytes;
-  if (given("--memory-limit")) {
-    auto bytes = ParseByteSize(memory_limit);
+  for (auto [name, text, out] :
+       {std::tuple{"--max-request-bytes", &max_request_bytes, &config.max_request_bytes},
+        std::tuple{"--max-disk-bytes", &max_disk_bytes, &config.max_disk_bytes},
+        std::tuple{"--memory-limit", &memory_limit, &config.memory_limit}}) {
+    if (!given(name)) continue;
+    auto bytes = ParseByteSize(*text);
     if (!bytes.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--memory-limit: ", bytes.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", bytes.status().message()));
     }
-    config.memory_limit = *bytes;
+    *out = *bytes;
   }
   for (auto [name, text, out] :
        {std::tuple{"--retention", &retention, &config.retention},

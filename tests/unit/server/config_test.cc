@@ -48,6 +48,23 @@ TEST(ConfigTest, FlagsWinOverYaml) {
   EXPECT_EQ(c->indexed_attributes, (std::vector<std::string>{"a", "b"}));
 }
 
+TEST(ConfigTest, ByteSizesTakeUnitsInYamlAndFlags) {
+  ServerConfig c;
+  SV_ASSERT_OK(ApplyYamlConfig("max_request_bytes: 8MiB\nmax_disk_bytes: 2GiB\n", &c));
+  EXPECT_EQ(c.max_request_bytes, 8u << 20);
+  EXPECT_EQ(c.max_disk_bytes, uint64_t{2} << 30);
+  auto flags = Parse({"--max-request-bytes", "4MiB", "--max-disk-bytes", "1073741824",
+                      "--memory-limit", "512MiB"});
+  SV_ASSERT_OK(flags);
+  EXPECT_EQ(flags->max_request_bytes, 4u << 20);
+  EXPECT_EQ(flags->max_disk_bytes, uint64_t{1} << 30);
+  EXPECT_EQ(flags->memory_limit, uint64_t{512} << 20);
+  EXPECT_THAT(Parse({"--max-disk-bytes", "lots"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--max-disk-bytes")));
+  EXPECT_THAT(Parse({"--max-request-bytes", "1KB"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--max-request-bytes")));
+}
+
 TEST(ConfigTest, RejectsUnknownKeysBadValuesAndFlags) {
   ServerConfig c;
   EXPECT_THAT(
