@@ -14,7 +14,9 @@ export LSAN_OPTIONS=suppressions=$sanitizers_dir/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # Every report is printed, then the binary exits with 66; tsan.supp holds suppressions for
 # Debian's uninstrumented libraries only.
-export TSAN_OPTIONS=suppressions=$sanitizers_dir/tsan.supp:second_deadlock_stack=1:print_suppressions=0
+# The end-to-end run against the TSan server adds tsan-server.supp (scripts/test).
+export SPANVAULT_TSAN_FLAGS=second_deadlock_stack=1:print_suppressions=0
+export TSAN_OPTIONS=suppressions=$sanitizers_dir/tsan.supp:$SPANVAULT_TSAN_FLAGS
 
 # The end-to-end tests run against the ASan + UBSan binary (ctest -R): ingest over every
 # protocol, bad and hostile input, the sampler under crashes and limits, the store's
@@ -23,3 +25,7 @@ export SPANVAULT_ASAN_E2E='^e2e\.(ingest_roundtrip|bad_input|hostile_payloads|sa
 # The unit-test binaries built and run under TSan: the OTLP receivers, the tail sampler, the
 # stores.
 export SPANVAULT_TSAN_TESTS='collector_test tail_sampler_test storage_test'
+# The end-to-end tests run against the TSan server and CLI (ctest -R): both OTLP receivers and
+# both query APIs under load, the sampler under crashes and limits, the store's durability,
+# hostile clients. (hostile_payloads asserts RSS bounds that TSan's shadow memory exceeds.)
+export SPANVAULT_TSAN_E2E='^e2e\.(ingest_roundtrip|bad_input|sampling_crash|sampling_limits|sampling_policies|durability|search|query_grpc|remote_storage|hostile_clients|auth)$'
