@@ -92,7 +92,10 @@ absl::Time TailSampler::DeadlineOf(const State& s) const {
   if (s.persisted.root_seen && options_.sampling.decision_quiet > absl::ZeroDuration()) {
     deadline = std::min(deadline, s.persisted.last_seen + options_.sampling.decision_quiet);
   }
-  if (static_cast<uint64_t>(s.persisted.span_count) >= options_.sampling.max_spans_per_trace) {
+  // Past max_spans_per_trace: decided now, once every write of the trace is answered (a retried
+  // batch's spans are uncounted then: TailSamplerTest.ARetriedBatchInFlightDoesNotEndTheTrace).
+  if (static_cast<uint64_t>(s.persisted.span_count) >= options_.sampling.max_spans_per_trace &&
+      s.writes_in_flight == 0) {
     deadline = std::min(deadline, s.persisted.last_seen);
   }
   return deadline;
@@ -186,6 +189,7 @@ TailSampler::Route TailSampler::RouteLocked(const TraceId& trace, const Arrival&
   p.span_count += arrival.spans;
   p.bytes += arrival.bytes;
   pending_bytes_ += arrival.bytes;
+  ++state.writes_in_flight;
   Schedule(trace, state, DeadlineOf(state));
   states->push_back(p);
   return kPending;
@@ -238,12 +242,16 @@ void TailSampler::Consume(SpanBatch batch, SpanSinkDone done) {
     store_.ConsumePending(std::move(parts[kPending]), std::move(states),
                           [this, join, pending = std::move(pending)](
                               absl::Status s, std::vector<DuplicateSpans> duplicates) {
-                            if (s.ok()) {
-                              Uncount(duplicates);
-                            } else {
+                            if (s.ok()) Uncount(duplicates);
+                            {
                               absl::MutexLock lock(&failed_mu_);
-                              failed_arrivals_.insert(failed_arrivals_.end(), pending.begin(),
-                                                      pending.end());
+                              if (!s.ok()) {
+                                failed_arrivals_.insert(failed_arrivals_.end(), pending.begin(),
+                                                        pending.end());
+                              }
+                              for (const auto& [trace, arrival] : pending) {
+                                answered_writes_.push_back(trace);
+                              }
                             }
                             join->Answer(s);
                           });
@@ -284,6 +292,19 @@ void TailSampler::UnrouteFailedWritesLocked() {
       continue;
     }
     Schedule(trace, state, DeadlineOf(state));
+  }
+}
+
+void TailSampler::ApplyAnsweredWritesLocked() {
+  std::vector<TraceId> answered;
+  {
+    absl::MutexLock lock(&failed_mu_);
+    answered.swap(answered_writes_);
+  }
+  for (const TraceId& trace : answered) {
+    auto it = pending_.find(trace);
+    if (it == pending_.end() || it->second.writes_in_flight == 0) continue;  // decided meanwhile
+    if (--it->second.writes_in_flight == 0) Schedule(trace, it->second, DeadlineOf(it->second));
   }
 }
 
@@ -368,6 +389,7 @@ absl::StatusOr<int> TailSampler::DecideDue() {
     absl::MutexLock lock(&mu_);
     decisions_.Expire(now);
     UnrouteFailedWritesLocked();
+    ApplyAnsweredWritesLocked();
     due = TakeDueLocked(now);
   }
   if (due.empty()) return 0;

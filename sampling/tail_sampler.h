@@ -81,6 +81,9 @@ class TailSampler final : public SpanSink {
     PendingTrace persisted;
     absl::Time deadline;
     int64_t excess_spans = 0;
+    // Pending writes of this trace not yet answered: the spans they retried are not yet
+    // uncounted, so span_count may be too high to end the trace on max_spans_per_trace.
+    int writes_in_flight = 0;
   };
   // What one batch brings to one trace.
   struct Arrival {
@@ -110,6 +113,8 @@ class TailSampler final : public SpanSink {
   // forgotten, so it is not decided (dropped) while empty and the exporter's retry starts it
   // afresh.
   void UnrouteFailedWritesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts the answered pending writes out of writes_in_flight (and reschedules).
+  void ApplyAnsweredWritesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<std::pair<TraceId, State>> TakeDueLocked(absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Outcome Evaluate(const TraceId& trace, const State& state, absl::Time now);
@@ -151,6 +156,8 @@ class TailSampler final : public SpanSink {
   // write refused at once answers while Consume holds mu_.
   absl::Mutex failed_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::vector<std::pair<TraceId, Arrival>> failed_arrivals_ ABSL_GUARDED_BY(failed_mu_);
+  // The traces of every answered pending write, for ApplyAnsweredWritesLocked.
+  std::vector<TraceId> answered_writes_ ABSL_GUARDED_BY(failed_mu_);
 };
 
 }  // namespace spanvault::sampling

@@ -1,5 +1,6 @@
 #include "sampling/tail_sampler.h"
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/config.h"
@@ -258,6 +259,41 @@ TEST_F(TailSamplerTest, DecidesEarlyAtMaxSpansPerTraceAndCountsTheExcess) {
   EXPECT_EQ(Decide(), 1);                               // due at once, without waiting
   EXPECT_EQ(SpanCount(1), 2);
   EXPECT_THAT(metrics_->Render(), HasSubstr("spanvault_sampling_excess_spans_total 1"));
+}
+
+// An exporter retries a batch whose acknowledgement it lost: until the store answers that
+// write (and reports its spans as duplicates), the trace's span count is too high, and it must
+// not end the trace on max_spans_per_trace. The store answers in queue order, so a batch of
+// another trace whose answer blocks holds the retry's answer back.
+TEST_F(TailSamplerTest, ARetriedBatchInFlightDoesNotEndTheTrace) {
+  options_.sampling.max_spans_per_trace = 4;
+  Restart();
+  ASSERT_THAT(Send({Span(1, 1), Span(1, 2, 1)}), testing::IsOk());
+  absl::Notification release;
+  absl::Notification blocker_answered;
+  sampler_->Consume(MakeBatch({Span(2, 10)}), [&](absl::Status) {
+    // Bounded: were the trace decided early, Decide() would wait for its decision's write,
+    // queued behind this answer.
+    release.WaitForNotificationWithTimeout(absl::Seconds(10));
+    blocker_answered.Notify();
+  });
+  absl::Notification retry_answered;
+  absl::Status retry_status;
+  sampler_->Consume(MakeBatch({Span(1, 1), Span(1, 2, 1)}), [&](absl::Status s) {
+    retry_status = s;
+    retry_answered.Notify();
+  });
+  EXPECT_EQ(Decide(), 0);  // four spans counted, two of them not yet known to be retried
+  release.Notify();
+  blocker_answered.WaitForNotification();
+  retry_answered.WaitForNotification();
+  ASSERT_THAT(retry_status, testing::IsOk());
+  EXPECT_EQ(Decide(), 0);  // two spans: below the limit
+  ASSERT_THAT(Send({Span(1, 3, 1, /*error=*/true), Span(1, 4, 1)}), testing::IsOk());
+  EXPECT_EQ(Decide(), 1);  // four distinct spans: due at once
+  EXPECT_EQ(SpanCount(1), 4);
+  EXPECT_THAT(metrics_->Render(),
+              HasSubstr("spanvault_sampling_traces_total{decision=\"kept\",policy=\"errors\"} 1"));
 }
 
 TEST_F(TailSamplerTest, KeptTraceNamesThePolicyOnItsRoot) {
