@@ -10,10 +10,11 @@ if(SPANVAULT_WERROR)
   list(APPEND SPANVAULT_WARNINGS -Werror)
 endif()
 
-# In a ThreadSanitizer build every binary links the absl::Mutex annotations (CMakeLists.txt).
+# In a ThreadSanitizer build every binary links the absl::Mutex and RocksDB write interposers
+# (CMakeLists.txt).
 function(spanvault_link_sanitizer_support name)
-  if(TARGET sv_tsan_absl_sync)
-    target_link_libraries(${name} PRIVATE sv_tsan_absl_sync)
+  if(TARGET sv_tsan_interposers)
+    target_link_libraries(${name} PRIVATE sv_tsan_interposers)
   endif()
 endfunction()
 
