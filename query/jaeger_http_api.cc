@@ -365,7 +365,8 @@ HttpResponse JaegerHttpApi::Route(const HttpRequest& request, Principal caller) 
   }
   if (request.method != "GET") {
     constexpr std::string_view kMessage = "method not allowed: use GET";
-    return (v3 ? V3Error(405, kMessage) : ClassicError(405, kMessage)).AddHeader("Allow", "GET");
+    return (v3 ? V3Error(405, kMessage) : ClassicError(405, kMessage))
+        .AddHeader("Allow", "GET, HEAD");
   }
   if (v3) return RouteV3(queries_, call, path.substr(8));
   return RouteClassic(queries_, call, path.substr(5));

@@ -45,14 +45,14 @@ bool IsOrdersPagePath(std::string_view path) {
 }
 
 HttpResponse OrdersPageResponse(const HttpRequest& request) {
-  if (request.method != "GET" && request.method != "HEAD") {
+  if (request.method != "GET") {
     return WithPageHeaders(HttpResponse::Text(405, "method not allowed: use GET\n"))
         .AddHeader("Allow", "GET, HEAD");
   }
   for (const Asset& asset : kAssets) {
     if (request.path != asset.path) continue;
     HttpResponse r;
-    if (request.method == "GET") r.body = std::string(asset.body);
+    r.body = std::string(asset.body);
     r.AddHeader("Content-Type", std::string(asset.content_type));
     return WithPageHeaders(std::move(r));
   }

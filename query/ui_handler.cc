@@ -99,7 +99,7 @@ HttpResponse UiHandler::ServeStatic(const std::string& path) const {
 void UiHandler::Handle(HttpRequest request, HttpRespond respond) {
   if (request.method != "GET") {
     std::move(respond)(
-        HttpResponse::Text(405, "method not allowed: use GET\n").AddHeader("Allow", "GET"));
+        HttpResponse::Text(405, "method not allowed: use GET\n").AddHeader("Allow", "GET, HEAD"));
     return;
   }
   std::string path = PercentDecode(request.path, false);

@@ -6,7 +6,8 @@ namespace spanvault {
 
 void AdminHandler::Handle(HttpRequest request, HttpRespond respond) {
   if (request.method != "GET") {
-    std::move(respond)(HttpResponse::Text(405, "only GET is allowed here\n").AddHeader("Allow", "GET"));
+    std::move(respond)(
+        HttpResponse::Text(405, "only GET is allowed here\n").AddHeader("Allow", "GET, HEAD"));
     return;
   }
   if (request.path == "/healthz") {
@@ -16,7 +17,8 @@ void AdminHandler::Handle(HttpRequest request, HttpRespond respond) {
     if (ready.ok()) {
       std::move(respond)(HttpResponse::Text(200, "ready\n"));
     } else {
-      std::move(respond)(HttpResponse::Text(503, absl::StrCat("not ready: ", ready.message(), "\n")));
+      std::move(respond)(
+          HttpResponse::Text(503, absl::StrCat("not ready: ", ready.message(), "\n")));
     }
   } else if (request.path == "/metrics") {
     HttpResponse r = HttpResponse::Text(200, metrics_.Render());

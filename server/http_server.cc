@@ -215,7 +215,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
     HttpRequest request;
-    request.method = std::string(req.method_string());
+    // HEAD is GET without the body (RFC 9110, 9.3.2): handlers answer GET, Send drops the body.
+    request.method = req.method() == http::verb::head ? "GET" : std::string(req.method_string());
     std::string_view target(req.target().data(), req.target().size());
     size_t q = target.find('?');
     request.path = std::string(target.substr(0, q));
@@ -245,6 +246,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Send(std::move(r), true);
   }
 
+  // Whether the request being answered is a HEAD (parsed as far as its method).
+  bool AnswersHead() const {
+    return parser_ && parser_->is_header_done() && parser_->get().method() == http::verb::head;
+  }
+
   void Send(HttpResponse r, bool close) {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), 11);
@@ -254,6 +260,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->body() = std::move(r.body);
     res->keep_alive(!close);
     res->prepare_payload();
+    if (AnswersHead()) res->body().clear();  // Content-Length stays the GET answer's
     phase_ = Phase::kWrite;
     Tcp().expires_after(Chrono(Limits().write_timeout));
     http::async_write(stream_, *res,

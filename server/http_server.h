@@ -1,6 +1,8 @@
 #pragma once
 
 // HttpServer: an HTTP/1.1 listener (Boost.Beast) that hands each request to an HttpHandler.
+// A HEAD request reaches the handler as GET and is answered with that answer's headers and
+// Content-Length, without its body.
 
 #include <atomic>
 #include <functional>

@@ -172,5 +172,18 @@ test('/metrics: histogram le labels are written in their shortest form', async (
 test('POST /metrics → 405', async () => {
   const res = await request(`${server.adminUrl}/metrics`, { method: 'POST', body: '' });
   assert.equal(res.status, 405);
-  assert.equal(res.headers.allow, 'GET');
+  assert.equal(res.headers.allow, 'GET, HEAD');
+});
+
+test('HEAD answers as GET without the body, on the admin and query listeners', async () => {
+  const ports = JSON.parse(fs.readFileSync(server.portsFile, 'utf8'));
+  const queryUrl = `http://admin:${server.adminPassword}@${ports.query_http}`;
+  for (const url of [`${server.adminUrl}/healthz`, `${queryUrl}/api/services`]) {
+    const get = await request(url);
+    const head = await request(url, { method: 'HEAD' });
+    assert.equal(head.status, 200, url);
+    assert.equal(head.body.length, 0, url);
+    assert.equal(head.headers['content-type'], get.headers['content-type'], url);
+    assert.equal(head.headers['content-length'], String(get.body.length), url);
+  }
 });

@@ -81,13 +81,6 @@ TEST_F(OrdersPageTest, ServesItsAssetsWithTheirTypes) {
   ExpectPageHeaders(css);
 }
 
-TEST_F(OrdersPageTest, HeadAnswersHeadersOnly) {
-  HttpResponse r = Get("/orders/orders.js", "HEAD");
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.Header("Content-Type"), "text/javascript; charset=utf-8");
-  EXPECT_TRUE(r.body.empty());
-}
-
 TEST_F(OrdersPageTest, UnknownAssetsAre404AndOtherMethods405) {
   for (const char* path : {"/orders/nope.js", "/orders/../etc/passwd", "/orders/orders.js/x"}) {
     EXPECT_EQ(Get(path).status, 404) << path;

@@ -81,6 +81,29 @@ TEST_F(HttpServerTest, ServesSeveralRequestsOnOneConnection) {
   }
 }
 
+TEST_F(HttpServerTest, AnswersHeadAsGetWithoutTheBody) {
+  http::request<http::string_body> head(http::verb::head, "/orders?x=1", 11);
+  head.set(http::field::host, "localhost");
+  http::write(stream_, head);
+  http::response_parser<http::string_body> parser;
+  parser.skip(true);  // a HEAD answer has no body, whatever its Content-Length
+  beast::flat_buffer buffer;
+  http::read(stream_, buffer, parser);
+  auto res = parser.release();
+  EXPECT_EQ(res.result_int(), 200);
+  const std::string get_body = "GET /orders ?x=1 0 ";
+  EXPECT_EQ(res[http::field::content_length], std::to_string(get_body.size()));
+  EXPECT_TRUE(res.keep_alive());
+  // No body bytes followed the header: the next answer on the connection parses whole.
+  http::request<http::string_body> get(http::verb::get, "/orders?x=1", 11);
+  get.set(http::field::host, "localhost");
+  http::write(stream_, get);
+  http::response<http::string_body> next;
+  http::read(stream_, buffer, next);
+  EXPECT_EQ(next.result_int(), 200);
+  EXPECT_EQ(next.body(), get_body);
+}
+
 TEST_F(HttpServerTest, AcceptsChunkedBodiesWithoutContentLength) {
   http::request<http::string_body> req(http::verb::post, "/x", 11);
   req.body() = std::string(600, 'z');
