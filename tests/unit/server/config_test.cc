@@ -1,7 +1,9 @@
 #include "server/config.h"
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -34,6 +36,39 @@ TEST(ConfigTest, DefaultsMatchDesign) {
   EXPECT_EQ(c->max_request_bytes, 16u << 20);
   EXPECT_THAT(c->indexed_attributes, Contains("order_id"));
   EXPECT_THAT(c->indexed_attributes, Contains("messaging.destination"));
+}
+
+// Every ```yaml block of README.md and docs/*.md that is spanvault's configuration loads as its
+// --config: an example that does not load is worse than none. Left out: policy list items
+// (starting "- ", loaded by sampling_test's RecommendedConfigDocsTest) and other programs'
+// configuration, whose block starts with a comment naming it ("# Jaeger v2 ...").
+TEST(ConfigTest, EveryConfigExampleInTheDocsLoads) {
+  const std::filesystem::path root(SPANVAULT_SOURCE_DIR);
+  std::vector<std::filesystem::path> files = {root / "README.md"};
+  for (const auto& entry : std::filesystem::directory_iterator(root / "docs")) {
+    if (entry.path().extension() == ".md") files.push_back(entry.path());
+  }
+  spanvault::testing::TempDir dir;
+  const std::string path = dir.path() + "/example.yaml";
+  int loaded = 0;
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string doc = text.str();
+    for (size_t start = doc.find("```yaml\n"); start != std::string::npos;
+         start = doc.find("```yaml\n", start + 1)) {
+      const size_t end = doc.find("```\n", start + 8);
+      ASSERT_NE(end, std::string::npos) << file;
+      const std::string block = doc.substr(start + 8, end - start - 8);
+      if (block.starts_with("- ") || block.starts_with("# Jaeger")) continue;
+      std::ofstream(path, std::ios::trunc) << block;
+      auto c = Parse({"--config", path});
+      EXPECT_TRUE(c.ok()) << file.filename() << ": " << c.status() << "\n" << block;
+      ++loaded;
+    }
+  }
+  EXPECT_GE(loaded, 12);
 }
 
 TEST(ConfigTest, FlagsWinOverYaml) {
