@@ -56,6 +56,8 @@ class HttpServer::Impl {
   absl::Status Start();
   void Shutdown(absl::Duration grace);
   std::string bound_address() const { return bound_; }
+  // Hands `request` to the handler: on a handler thread when there are some, else here.
+  void Dispatch(HttpRequest request, HttpRespond respond);
 
   // Takes a connection slot for `client`, or returns the name of the cap that refuses it.
   const char* TakeSlot(const std::string& client) ABSL_LOCKS_EXCLUDED(slots_mu_);
@@ -77,6 +79,7 @@ class HttpServer::Impl {
   absl::Time last_accept_warning_ = absl::InfinitePast();
   uint64_t accept_errors_unlogged_ = 0;
   std::vector<std::thread> threads_;
+  std::optional<asio::thread_pool> handler_pool_;  // with options_.handler_threads > 0
   std::string bound_;
   std::atomic<int> in_flight_{0};
   std::atomic<bool> stopped_{false};
@@ -231,7 +234,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     phase_ = Phase::kHandling;
     Tcp().expires_never();
     server_.in_flight_.fetch_add(1);
-    server_.handler_.Handle(std::move(request), [self = this->shared_from_this()](HttpResponse r) {
+    server_.Dispatch(std::move(request), [self = this->shared_from_this()](HttpResponse r) {
       asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
         self->server_.in_flight_.fetch_sub(1);
         self->Send(std::move(r), !self->keep_alive_);
@@ -346,11 +349,20 @@ absl::Status HttpServer::Impl::Start() {
   std::string shown = local.address().is_v6() ? absl::StrCat("[", local.address().to_string(), "]")
                                               : local.address().to_string();
   bound_ = absl::StrCat(shown, ":", local.port());
+  if (options_.handler_threads > 0) handler_pool_.emplace(options_.handler_threads);
   Accept();
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
     threads_.emplace_back([this] { ioc_.run(); });
   }
   return absl::OkStatus();
+}
+
+void HttpServer::Impl::Dispatch(HttpRequest request, HttpRespond respond) {
+  if (!handler_pool_) return handler_.Handle(std::move(request), std::move(respond));
+  asio::post(*handler_pool_,
+             [this, request = std::move(request), respond = std::move(respond)]() mutable {
+               handler_.Handle(std::move(request), std::move(respond));
+             });
 }
 
 namespace {
@@ -517,6 +529,12 @@ void HttpServer::Impl::Shutdown(absl::Duration grace) {
   ioc_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  if (handler_pool_) {
+    // Requests not started are dropped with their connections; running ones finish (their
+    // answers go nowhere: the event loop has stopped).
+    handler_pool_->stop();
+    handler_pool_->join();
+  }
 }
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler)

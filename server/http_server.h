@@ -35,6 +35,10 @@ struct HttpServerOptions {
   size_t max_body_bytes = 16 << 20;
   // Threads running the event loop. Default: 2.
   int threads = 2;
+  // Threads that run the handler, apart from the event loop, so that a request that takes long
+  // (a search) holds up only itself, not the other connections. 0: the handler runs on the
+  // event loop's threads and must not block (it answers later through `respond`).
+  int handler_threads = 0;
   // Timeouts and connection caps (a TLS handshake must finish within the header timeout).
   HttpConnectionLimits limits;
   // Where connection counts and drops are counted; null: nowhere. Must outlive the server.

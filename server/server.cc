@@ -44,6 +44,8 @@
 namespace spanvault {
 namespace {
 constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+// Queries answered at once on the query HTTP listener (more wait for a thread).
+constexpr int kQueryHandlerThreads = 8;
 
 // Sets the store's encryption: the keys from --encryption-key-file, SPANVAULT_ENCRYPTION_KEY
 // or the default key file, or plaintext for tests.
@@ -149,7 +151,11 @@ absl::Status Server::StartHttp(const std::string& name, const std::string& addre
   options.limits = config_.limits.http;
   options.metrics = &http_connections_;
   options.tls = *tls;
-  if (name == "query_http") options.response_headers = BrowserHeaders(*tls != nullptr);
+  if (name == "query_http") {
+    options.response_headers = BrowserHeaders(*tls != nullptr);
+    // Searches may take seconds; the UI's files and the other queries go on meanwhile.
+    options.handler_threads = kQueryHandlerThreads;
+  }
   auto server = std::make_unique<HttpServer>(options, handler);
   absl::Status s = server->Start();
   if (!s.ok()) return s;

@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -344,6 +345,65 @@ TEST_F(HttpServerLimitsTest, KeepsAcceptingOnceFileDescriptorsAreBack) {
   }
   // The listener retries by itself: the connection waiting in the backlog is served.
   EXPECT_EQ(Get(client).result_int(), 200);
+}
+
+// Answers /slow only once released; anything else at once.
+class SlowHandler final : public HttpHandler {
+ public:
+  void Handle(HttpRequest r, HttpRespond respond) override {
+    if (r.path == "/slow") {
+      slow_started_.Notify();
+      release_.WaitForNotification();
+    }
+    std::move(respond)(HttpResponse::Text(200, r.path));
+  }
+  absl::Notification slow_started_;
+  absl::Notification release_;
+};
+
+// With handler threads, a request that takes long holds up only itself: another connection is
+// answered meanwhile, though the event loop has a single thread.
+TEST(HttpServerHandlerThreadsTest, ASlowRequestDoesNotHoldUpOthers) {
+  SlowHandler handler;
+  HttpServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.threads = 1;
+  options.handler_threads = 2;
+  HttpServer server(options, handler);
+  SV_ASSERT_OK(server.Start());
+  std::string host;
+  uint16_t port = 0;
+  SV_ASSERT_OK(SplitHostPort(server.bound_address(), &host, &port));
+  asio::io_context ioc;
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
+  beast::tcp_stream slow(ioc), fast(ioc);
+  slow.connect(endpoint);
+  fast.connect(endpoint);
+  http::request<http::string_body> slow_req(http::verb::get, "/slow", 11);
+  slow_req.set(http::field::host, "localhost");
+  http::write(slow, slow_req);
+  ASSERT_TRUE(handler.slow_started_.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  // Answered while /slow still blocks its handler thread (a bounded wait: inline handlers
+  // would never answer it).
+  http::request<http::string_body> fast_req(http::verb::get, "/fast", 11);
+  fast_req.set(http::field::host, "localhost");
+  http::write(fast, fast_req);
+  http::response<http::string_body> fast_res;
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  fast.expires_after(std::chrono::seconds(20));
+  http::async_read(fast, buffer, fast_res, [&](beast::error_code e, size_t) { ec = e; });
+  ioc.run();  // until the answer or the timeout
+  const bool answered_first = !handler.release_.HasBeenNotified();
+  handler.release_.Notify();
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(fast_res.body(), "/fast");
+  EXPECT_TRUE(answered_first);
+  http::response<http::string_body> slow_res;
+  beast::flat_buffer slow_buffer;
+  http::read(slow, slow_buffer, slow_res);
+  EXPECT_EQ(slow_res.body(), "/slow");
+  server.Shutdown(absl::Seconds(1));
 }
 
 TEST(SplitHostPortTest, ParsesForms) {
