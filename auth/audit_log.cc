@@ -97,11 +97,8 @@ absl::Status AuditLog::Load() {
 }
 
 absl::Status AuditLog::Append(AuditRecord record) {
-  absl::Status s;
-  {
-    absl::MutexLock lock(&mu_);
-    s = AppendLocked(std::move(record));
-  }
+  Pending mine{this, std::move(record)};
+  absl::Status s = Commit(mine);
   if (s.ok()) return s;
   if (on_write_error_) on_write_error_(s);
   return absl::UnavailableError(
@@ -136,19 +133,58 @@ absl::Status AuditLog::AppendRefusal(AuditRecord record) {
   return Append(std::move(record));
 }
 
-absl::Status AuditLog::AppendLocked(AuditRecord record) {
-  if (last_hash_.empty()) return absl::FailedPreconditionError("the audit log is not loaded");
-  record.seq = last_seq_ + 1;
-  record.time = clock_.Now();
-  record.prev_hash = last_hash_;
-  record.hash = HashOf(record);
-  std::string text = ToJson(record);
-  // The head (a copy of the newest record) is written with it, so a restart continues the chain.
-  absl::Status s = kv_.Write(KvWrite{{{RecordKey(record.seq), text}, {kHeadKey, text}}, {}});
-  if (!s.ok()) return s;
-  last_seq_ = record.seq;
-  last_hash_ = record.hash;
-  return absl::OkStatus();
+bool AuditLog::Pending::MayGo() const {
+  return done || (!log->writing_ && !log->queue_.empty() && log->queue_.front() == this);
+}
+
+absl::Status AuditLog::Commit(Pending& mine) {
+  std::vector<Pending*> group;
+  KvWrite write;
+  uint64_t seq = 0;
+  std::string hash;
+  {
+    absl::MutexLock lock(&mu_);
+    queue_.push_back(&mine);
+    mu_.Await(absl::Condition(&mine, &Pending::MayGo));
+    if (mine.done) return mine.status;  // a writer before took it along
+    queue_.pop_front();
+    if (last_hash_.empty()) return absl::FailedPreconditionError("the audit log is not loaded");
+    writing_ = true;
+    group.push_back(&mine);
+    while (!queue_.empty() && group.size() < kMaxGroup) {
+      group.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    seq = last_seq_;
+    hash = last_hash_;
+    std::string text;
+    for (Pending* p : group) {
+      AuditRecord& r = p->record;
+      r.seq = ++seq;
+      r.time = clock_.Now();
+      r.prev_hash = hash;
+      r.hash = HashOf(r);
+      hash = r.hash;
+      text = ToJson(r);
+      write.puts.emplace_back(RecordKey(r.seq), text);
+    }
+    // The head (a copy of the newest record) is written with them, so a restart continues the
+    // chain.
+    write.puts.emplace_back(kHeadKey, std::move(text));
+  }
+  // Outside the lock: the records that come meanwhile queue up for the next write.
+  absl::Status s = kv_.Write(write);
+  absl::MutexLock lock(&mu_);
+  if (s.ok()) {
+    last_seq_ = seq;
+    last_hash_ = hash;
+  }
+  for (Pending* p : group) {
+    p->status = s;
+    p->done = true;
+  }
+  writing_ = false;
+  return s;
 }
 
 absl::Status AuditLog::Scan(
@@ -187,6 +223,13 @@ absl::StatusOr<std::vector<AuditRecord>> AuditLog::List(const AuditFilter& filte
 }
 
 absl::StatusOr<AuditVerification> AuditLog::Verify(const std::optional<AuditAnchor>& anchor) {
+  // The newest record written before the walk: it must be reached. Records appended during the
+  // walk may or may not be, and are not missing either way.
+  uint64_t head_seq = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    head_seq = last_seq_;
+  }
   AuditVerification v;
   std::optional<std::string> anchored_hash;  // of the anchored record, when reached
   std::string prev = kGenesis;
@@ -232,11 +275,9 @@ absl::StatusOr<AuditVerification> AuditLog::Verify(const std::optional<AuditAnch
     return v;
   }
   // The records after the last one that chains must not have been cut off.
-  absl::MutexLock lock(&mu_);
-  if (last_seq_ > v.records) {
+  if (head_seq > v.records) {
     v.first_bad_seq = v.records + 1;
-    v.problem =
-        absl::StrCat("records ", v.records + 1, " to ", last_seq_, " are missing (deleted)");
+    v.problem = absl::StrCat("records ", v.records + 1, " to ", head_seq, " are missing (deleted)");
   }
   return v;
 }

@@ -2,9 +2,15 @@
 
 #include <openssl/sha.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -217,6 +223,145 @@ TEST_F(AuditLogTest, AFailedWriteIsReportedAndRefusesTheCall) {
               testing::StatusIs(absl::StatusCode::kUnavailable,
                                 HasSubstr("the audit log cannot be written")));
   EXPECT_THAT(errors, ::testing::ElementsAre(HasSubstr("not loaded")));
+}
+
+// A MemoryKvStore whose writes are counted and whose first one waits until `release`; its
+// first scan runs `during_scan` after reading the page.
+class GatedKvStore final : public KvStore {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override {
+    return kv_.Get(key);
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanPage(
+      const std::string& prefix, const std::string& from, size_t limit) override {
+    auto page = kv_.ScanPage(prefix, from, limit);
+    if (during_scan) std::exchange(during_scan, nullptr)();
+    return page;
+  }
+  absl::Status Write(const KvWrite& write) override {
+    if (writes.fetch_add(1) == 0) {
+      first_write_started.Notify();
+      release.WaitForNotification();
+    }
+    return kv_.Write(write);
+  }
+
+  MemoryKvStore kv_;
+  std::atomic<int> writes{0};
+  absl::Notification first_write_started;
+  absl::Notification release;
+  std::function<void()> during_scan;
+};
+
+// Polls `done` until it holds or 20 s pass.
+bool Eventually(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+TEST(AuditLogGroupCommitTest, AppendsThatComeDuringAWriteShareTheNextOne) {
+  GatedKvStore kv;
+  testing::FakeClock clock{absl::FromUnixSeconds(1800000000)};
+  AuditLog log(kv, clock);
+  SV_ASSERT_OK(log.Load());
+  std::thread first([&] { SV_EXPECT_OK(log.Append(Query("first"))); });
+  ASSERT_TRUE(kv.first_write_started.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  constexpr int kLater = 6;
+  std::vector<std::thread> later;
+  for (int i = 0; i < kLater; ++i) {
+    later.emplace_back([&, i] { SV_EXPECT_OK(log.Append(Query(absl::StrCat("later-", i)))); });
+  }
+  const bool queued = Eventually([&] { return log.waiting() == kLater; });
+  kv.release.Notify();
+  first.join();
+  for (auto& t : later) t.join();
+  ASSERT_TRUE(queued);
+  EXPECT_EQ(kv.writes.load(), 2);  // the first record, then the six that waited, together
+  auto records = log.List(AuditFilter{});
+  SV_ASSERT_OK(records);
+  ASSERT_EQ(records->size(), 1u + kLater);
+  EXPECT_EQ((*records)[0].principal, "first");
+  auto v = log.Verify();
+  SV_ASSERT_OK(v);
+  EXPECT_FALSE(v->first_bad_seq.has_value()) << v->problem;
+  EXPECT_EQ(v->records, 1u + kLater);
+}
+
+TEST(AuditLogGroupCommitTest, ManyThreadsAppendingMakeOneIntactChain) {
+  MemoryKvStore kv;
+  testing::FakeClock clock{absl::FromUnixSeconds(1800000000)};
+  AuditLog log(kv, clock);
+  SV_ASSERT_OK(log.Load());
+  constexpr int kThreads = 8, kEach = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) SV_EXPECT_OK(log.Append(Query(absl::StrCat("t", t))));
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto v = log.Verify();
+  SV_ASSERT_OK(v);
+  EXPECT_FALSE(v->first_bad_seq.has_value()) << v->problem;
+  EXPECT_EQ(v->records, uint64_t{kThreads * kEach});
+}
+
+TEST(AuditLogGroupCommitTest, AFailedGroupWriteRefusesEveryCallInItAndTheChainGoesOn) {
+  class FailingOnceKv final : public KvStore {
+   public:
+    absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override {
+      return kv_.Get(key);
+    }
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanPage(
+        const std::string& prefix, const std::string& from, size_t limit) override {
+      return kv_.ScanPage(prefix, from, limit);
+    }
+    absl::Status Write(const KvWrite& write) override {
+      if (fail.exchange(false)) return absl::UnavailableError("disk full");
+      return kv_.Write(write);
+    }
+    MemoryKvStore kv_;
+    std::atomic<bool> fail{false};
+  };
+  FailingOnceKv kv;
+  testing::FakeClock clock{absl::FromUnixSeconds(1800000000)};
+  AuditLog log(kv, clock);
+  SV_ASSERT_OK(log.Load());
+  SV_ASSERT_OK(log.Append(Query("ann")));
+  kv.fail = true;
+  EXPECT_THAT(log.Append(Query("bob")),
+              testing::StatusIs(absl::StatusCode::kUnavailable, HasSubstr("disk full")));
+  SV_ASSERT_OK(log.Append(Query("cid")));
+  auto records = log.List(AuditFilter{});
+  SV_ASSERT_OK(records);
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[1].principal, "cid");
+  EXPECT_EQ((*records)[1].seq, 2u);
+  auto v = log.Verify();
+  SV_ASSERT_OK(v);
+  EXPECT_FALSE(v->first_bad_seq.has_value()) << v->problem;
+}
+
+// A record appended while Verify walks the chain is not reported missing.
+TEST(AuditLogGroupCommitTest, AnAppendDuringVerifyIsNotAMissingRecord) {
+  GatedKvStore kv;
+  kv.release.Notify();
+  testing::FakeClock clock{absl::FromUnixSeconds(1800000000)};
+  AuditLog log(kv, clock);
+  SV_ASSERT_OK(log.Load());
+  for (int i = 0; i < 3; ++i) SV_ASSERT_OK(log.Append(Query("ann")));
+  kv.during_scan = [&] { SV_EXPECT_OK(log.Append(Query("during the walk"))); };
+  auto v = log.Verify();
+  SV_ASSERT_OK(v);
+  EXPECT_FALSE(v->first_bad_seq.has_value()) << v->problem;
+  EXPECT_EQ(v->records, 3u);
+  auto again = log.Verify();
+  SV_ASSERT_OK(again);
+  EXPECT_EQ(again->records, 4u);
 }
 
 }  // namespace
