@@ -180,7 +180,9 @@ absl::Status AuditLog::Commit(Pending& mine) {
     last_hash_ = hash;
   }
   for (Pending* p : group) {
-    p->status = s;
+    // A Status of its own: copies would share one reference-counted message between threads,
+    // counted in Debian's uninstrumented Abseil, where TSan cannot see the count.
+    p->status = absl::Status(s.code(), s.message());
     p->done = true;
   }
   writing_ = false;

@@ -23,8 +23,8 @@ export TSAN_OPTIONS=suppressions=$sanitizers_dir/tsan.supp:$SPANVAULT_TSAN_FLAGS
 # durability.
 export SPANVAULT_ASAN_E2E='^e2e\.(ingest_roundtrip|bad_input|hostile_payloads|sampling_crash|sampling_limits|sampling_policies|durability|search|query_grpc|remote_storage)$'
 # The unit-test binaries built and run under TSan: the OTLP receivers, the tail sampler, the
-# stores.
-export SPANVAULT_TSAN_TESTS='collector_test tail_sampler_test storage_test'
+# stores, auth (the audit log's group commit) and the HTTP server (its handler threads).
+export SPANVAULT_TSAN_TESTS='collector_test tail_sampler_test storage_test auth_test server_test'
 # The end-to-end tests run against the TSan server and CLI (ctest -R): both OTLP receivers and
 # both query APIs under load, the sampler under crashes and limits, the store's durability,
 # hostile clients. (hostile_payloads asserts RSS bounds that TSan's shadow memory exceeds.)

@@ -225,8 +225,9 @@ TEST_F(AuditLogTest, AFailedWriteIsReportedAndRefusesTheCall) {
   EXPECT_THAT(errors, ::testing::ElementsAre(HasSubstr("not loaded")));
 }
 
-// A MemoryKvStore whose writes are counted and whose first one waits until `release`; its
-// first scan runs `during_scan` after reading the page.
+// A MemoryKvStore whose writes are counted, whose first one waits until `release` and whose
+// write number `fail_write` (from 0) fails; its first scan runs `during_scan` after reading
+// the page.
 class GatedKvStore final : public KvStore {
  public:
   absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override {
@@ -239,15 +240,18 @@ class GatedKvStore final : public KvStore {
     return page;
   }
   absl::Status Write(const KvWrite& write) override {
-    if (writes.fetch_add(1) == 0) {
+    const int n = writes.fetch_add(1);
+    if (n == 0) {
       first_write_started.Notify();
       release.WaitForNotification();
     }
+    if (n == fail_write) return absl::UnavailableError("disk full");
     return kv_.Write(write);
   }
 
   MemoryKvStore kv_;
   std::atomic<int> writes{0};
+  int fail_write = -1;
   absl::Notification first_write_started;
   absl::Notification release;
   std::function<void()> during_scan;
@@ -311,35 +315,32 @@ TEST(AuditLogGroupCommitTest, ManyThreadsAppendingMakeOneIntactChain) {
 }
 
 TEST(AuditLogGroupCommitTest, AFailedGroupWriteRefusesEveryCallInItAndTheChainGoesOn) {
-  class FailingOnceKv final : public KvStore {
-   public:
-    absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override {
-      return kv_.Get(key);
-    }
-    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanPage(
-        const std::string& prefix, const std::string& from, size_t limit) override {
-      return kv_.ScanPage(prefix, from, limit);
-    }
-    absl::Status Write(const KvWrite& write) override {
-      if (fail.exchange(false)) return absl::UnavailableError("disk full");
-      return kv_.Write(write);
-    }
-    MemoryKvStore kv_;
-    std::atomic<bool> fail{false};
-  };
-  FailingOnceKv kv;
+  GatedKvStore kv;
+  kv.fail_write = 1;  // the group written after the first record
   testing::FakeClock clock{absl::FromUnixSeconds(1800000000)};
   AuditLog log(kv, clock);
   SV_ASSERT_OK(log.Load());
-  SV_ASSERT_OK(log.Append(Query("ann")));
-  kv.fail = true;
-  EXPECT_THAT(log.Append(Query("bob")),
-              testing::StatusIs(absl::StatusCode::kUnavailable, HasSubstr("disk full")));
-  SV_ASSERT_OK(log.Append(Query("cid")));
+  std::thread first([&] { SV_EXPECT_OK(log.Append(Query("first"))); });
+  ASSERT_TRUE(kv.first_write_started.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  constexpr int kLater = 3;
+  std::vector<std::thread> later;
+  for (int i = 0; i < kLater; ++i) {
+    later.emplace_back([&] {
+      EXPECT_THAT(log.Append(Query("refused")),
+                  testing::StatusIs(absl::StatusCode::kUnavailable, HasSubstr("disk full")));
+    });
+  }
+  const bool queued = Eventually([&] { return log.waiting() == kLater; });
+  kv.release.Notify();
+  first.join();
+  for (auto& t : later) t.join();
+  ASSERT_TRUE(queued);
+  EXPECT_EQ(kv.writes.load(), 2);
+  SV_ASSERT_OK(log.Append(Query("after")));
   auto records = log.List(AuditFilter{});
   SV_ASSERT_OK(records);
   ASSERT_EQ(records->size(), 2u);
-  EXPECT_EQ((*records)[1].principal, "cid");
+  EXPECT_EQ((*records)[1].principal, "after");
   EXPECT_EQ((*records)[1].seq, 2u);
   auto v = log.Verify();
   SV_ASSERT_OK(v);
