@@ -91,15 +91,19 @@ const rejected = async (server, receiver) => sv.metricSum(await sv.metricSamples
 test('max_pending_traces: new traces get 429 / RESOURCE_EXHAUSTED, and the HTTP exporters succeed on retry', async () => {
   const server = await startWithConfig('spanvault-limit-traces', `
 sampling:
-  decision_wait: 5s
+  decision_wait: 60s
+  decision_quiet: 1s
   max_pending_traces: 5
   policies:
     - {name: errors, type: status_code, status_code: {status_codes: [ERROR]}}
 `);
   const service = 'limits-svc';
   const fillers = [0, 1, 2, 3, 4].map((n) => sv.fixedTraceId('limits-filler', n));
-  // Five undecided traces: the limit. (Roots without a decision_quiet decide at decision_wait.)
-  const filled = await Promise.all(fillers.map((id) => postProtobuf(server, otlpRequest(service, [id]))));
+  // Five undecided traces: the limit. Their spans are children: without a root, nothing decides
+  // them before decision_wait (60 s), however slow the machine; their roots, sent below, end
+  // them decision_quiet (1 s) later.
+  const parentSpanId = '00000000000000aa';
+  const filled = await Promise.all(fillers.map((id) => postProtobuf(server, otlpRequest(service, [id], { parentSpanId }))));
   filled.forEach((res, n) => assert.equal(res.status, 200, `filler ${n}: ${res.text}`));
   assert.equal(await sv.pendingTraces(server), 5);
 
@@ -129,13 +133,14 @@ sampling:
   assert.equal(details.code, grpc.status.RESOURCE_EXHAUSTED);
   assert.ok(details.details.some((d) => d.typeUrl === RETRY_INFO_TYPE), `a RetryInfo detail: ${JSON.stringify(details.details.map((d) => d.typeUrl))}`);
   // Spans of a trace that is already pending are still taken: the limit counts new traces.
-  const more = await postProtobuf(server, otlpRequest(service, [fillers[0]], { parentSpanId: '00000000000000aa' }));
+  const more = await postProtobuf(server, otlpRequest(service, [fillers[0]], { parentSpanId }));
   assert.equal(more.status, 200, `a span of a pending trace: ${more.text}`);
   // Nothing of the refused trace was stored.
   assert.equal((await sv.traceState(server, sixth)).state, 'absent');
 
   // The official HTTP exporters, started while the sampler is full, are refused and retry
-  // (Retry-After) until the fillers' decisions free room.
+  // (Retry-After: 1 s, five attempts) until the fillers' decisions free room: once each was
+  // refused, the fillers' roots arrive.
   const refusedBefore = await rejected(server, 'otlp_http');
   const viaExporter = ['http/protobuf', 'http/json'].map((protocol, n) => {
     const { provider, memory } = otel.memoryProvider({ 'service.name': service });
@@ -146,7 +151,7 @@ sampling:
     root.end(otel.hr(otel.baseTimeNs(1000 + n) + otel.ms(3)));
     return { protocol, spans: memory.getFinishedSpans(), traceId: root.spanContext().traceId };
   });
-  const results = await Promise.all(viaExporter.map(async (t) => {
+  const exported = Promise.all(viaExporter.map(async (t) => {
     const exporter = otel.createExporter(server, t.protocol);
     try {
       return await otel.exportSpansRaw(exporter, t.spans);
@@ -154,6 +159,11 @@ sampling:
       await exporter.shutdown();
     }
   }));
+  await waitFor(async () => await rejected(server, 'otlp_http') >= refusedBefore + 2,
+                { timeoutMs: 30000, what: 'both exporters to be refused' });
+  const roots = await postProtobuf(server, otlpRequest(service, fillers));
+  assert.equal(roots.status, 200, `the fillers' roots: ${roots.text}`);
+  const results = await exported;
   results.forEach((r, n) => assert.equal(r.code, otel.ExportResultCode.SUCCESS,
                                          `${viaExporter[n].protocol} exporter: ${r.error && (r.error.stack || r.error)}`));
   assert.ok(await rejected(server, 'otlp_http') >= refusedBefore + 2,
