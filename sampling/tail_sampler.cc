@@ -244,7 +244,7 @@ void TailSampler::Consume(SpanBatch batch, SpanSinkDone done) {
                               absl::Status s, std::vector<DuplicateSpans> duplicates) {
                             if (s.ok()) Uncount(duplicates);
                             {
-                              absl::MutexLock lock(&failed_mu_);
+                              absl::MutexLock lock(&answers_mu_);
                               if (!s.ok()) {
                                 failed_arrivals_.insert(failed_arrivals_.end(), pending.begin(),
                                                         pending.end());
@@ -275,7 +275,7 @@ void TailSampler::Uncount(const std::vector<DuplicateSpans>& duplicates) {
 void TailSampler::UnrouteFailedWritesLocked() {
   std::vector<std::pair<TraceId, Arrival>> arrivals;
   {
-    absl::MutexLock lock(&failed_mu_);
+    absl::MutexLock lock(&answers_mu_);
     arrivals.swap(failed_arrivals_);
   }
   for (const auto& [trace, arrival] : arrivals) {
@@ -298,7 +298,7 @@ void TailSampler::UnrouteFailedWritesLocked() {
 void TailSampler::ApplyAnsweredWritesLocked() {
   std::vector<TraceId> answered;
   {
-    absl::MutexLock lock(&failed_mu_);
+    absl::MutexLock lock(&answers_mu_);
     answered.swap(answered_writes_);
   }
   for (const TraceId& trace : answered) {

@@ -152,12 +152,13 @@ class TailSampler final : public SpanSink {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // The last decision write failed (logged once until one succeeds again).
   bool decisions_failing_ ABSL_GUARDED_BY(mu_) = false;
-  // What failed pending writes counted, for UnrouteFailedWritesLocked. A lock of its own: a
-  // write refused at once answers while Consume holds mu_.
-  absl::Mutex failed_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  std::vector<std::pair<TraceId, Arrival>> failed_arrivals_ ABSL_GUARDED_BY(failed_mu_);
+  // What the store's answers to pending writes leave to do. A lock of its own: a write refused
+  // at once answers while Consume holds mu_.
+  absl::Mutex answers_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  // What failed pending writes counted, for UnrouteFailedWritesLocked.
+  std::vector<std::pair<TraceId, Arrival>> failed_arrivals_ ABSL_GUARDED_BY(answers_mu_);
   // The traces of every answered pending write, for ApplyAnsweredWritesLocked.
-  std::vector<TraceId> answered_writes_ ABSL_GUARDED_BY(failed_mu_);
+  std::vector<TraceId> answered_writes_ ABSL_GUARDED_BY(answers_mu_);
 };
 
 }  // namespace spanvault::sampling
