@@ -10,6 +10,8 @@
 #include "gtest/gtest.h"
 #include "sampling/sampling_config.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/markdown.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/unit/sampling/test_trace.h"
 #include "yaml-cpp/yaml.h"
 
@@ -147,24 +149,17 @@ TEST(RecommendedConfigDocsTest, DocsShowThisConfig) {
 // Every ```yaml block of docs/sampling.md is a valid `sampling` section, a policy list item or
 // several: examples that do not load are worse than none.
 TEST(RecommendedConfigDocsTest, EveryExampleInTheDocsLoads) {
-  std::ifstream in(std::string(SPANVAULT_SOURCE_DIR) + "/docs/sampling.md");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string doc = text.str();
-  int blocks = 0;
-  for (size_t start = doc.find("```yaml\n"); start != std::string::npos;
-       start = doc.find("```yaml\n", start + 1)) {
-    const size_t end = doc.find("```\n", start + 8);
-    ASSERT_NE(end, std::string::npos);
-    const std::string block = doc.substr(start + 8, end - start - 8);
+  auto blocks =
+      spanvault::testing::YamlBlocks(std::string(SPANVAULT_SOURCE_DIR) + "/docs/sampling.md");
+  SV_ASSERT_OK(blocks);
+  for (const std::string& block : *blocks) {
     const bool policies_only = block.rfind("- ", 0) == 0;
     const std::string section =
         policies_only ? "policies:\n" + block : YAML::Dump(YAML::Load(block)["sampling"]);
     absl::StatusOr<SamplingConfig> config = ParseSamplingConfigText(section);
     EXPECT_TRUE(config.ok()) << config.status() << "\n" << block;
-    ++blocks;
   }
-  EXPECT_GE(blocks, 10);
+  EXPECT_GE(blocks->size(), 10u);
 }
 
 }  // namespace

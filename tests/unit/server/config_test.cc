@@ -3,10 +3,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/markdown.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -52,15 +52,9 @@ TEST(ConfigTest, EveryConfigExampleInTheDocsLoads) {
   const std::string path = dir.path() + "/example.yaml";
   int loaded = 0;
   for (const auto& file : files) {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    const std::string doc = text.str();
-    for (size_t start = doc.find("```yaml\n"); start != std::string::npos;
-         start = doc.find("```yaml\n", start + 1)) {
-      const size_t end = doc.find("```\n", start + 8);
-      ASSERT_NE(end, std::string::npos) << file;
-      const std::string block = doc.substr(start + 8, end - start - 8);
+    auto blocks = spanvault::testing::YamlBlocks(file.string());
+    SV_ASSERT_OK(blocks);
+    for (const std::string& block : *blocks) {
       if (block.starts_with("- ") || block.starts_with("# Jaeger")) continue;
       std::ofstream(path, std::ios::trunc) << block;
       auto c = Parse({"--config", path});
