@@ -267,23 +267,31 @@ bool Eventually(const std::function<bool()>& done) {
   return true;
 }
 
+// Appends "first" (its write held at the gate), then runs `append(i)` on `later` threads of their
+// own and releases the gate once they all wait behind that write. False when they did not all
+// queue within 20 s.
+bool AppendBehindAHeldWrite(AuditLog& log, GatedKvStore& kv, int later,
+                            const std::function<void(int)>& append) {
+  std::thread first([&] { SV_EXPECT_OK(log.Append(Query("first"))); });
+  const bool started = kv.first_write_started.WaitForNotificationWithTimeout(absl::Seconds(20));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < later; ++i) threads.emplace_back([&, i] { append(i); });
+  const bool queued =
+      started && Eventually([&] { return log.waiting() == static_cast<size_t>(later); });
+  kv.release.Notify();
+  first.join();
+  for (auto& t : threads) t.join();
+  return queued;
+}
+
 TEST(AuditLogGroupCommitTest, AppendsThatComeDuringAWriteShareTheNextOne) {
   GatedKvStore kv;
   testing::FakeClock clock{absl::FromUnixSeconds(1800000000)};
   AuditLog log(kv, clock);
   SV_ASSERT_OK(log.Load());
-  std::thread first([&] { SV_EXPECT_OK(log.Append(Query("first"))); });
-  ASSERT_TRUE(kv.first_write_started.WaitForNotificationWithTimeout(absl::Seconds(20)));
   constexpr int kLater = 6;
-  std::vector<std::thread> later;
-  for (int i = 0; i < kLater; ++i) {
-    later.emplace_back([&, i] { SV_EXPECT_OK(log.Append(Query(absl::StrCat("later-", i)))); });
-  }
-  const bool queued = Eventually([&] { return log.waiting() == kLater; });
-  kv.release.Notify();
-  first.join();
-  for (auto& t : later) t.join();
-  ASSERT_TRUE(queued);
+  ASSERT_TRUE(AppendBehindAHeldWrite(
+      log, kv, kLater, [&](int i) { SV_EXPECT_OK(log.Append(Query(absl::StrCat("later-", i)))); }));
   EXPECT_EQ(kv.writes.load(), 2);  // the first record, then the six that waited, together
   auto records = log.List(AuditFilter{});
   SV_ASSERT_OK(records);
@@ -320,21 +328,10 @@ TEST(AuditLogGroupCommitTest, AFailedGroupWriteRefusesEveryCallInItAndTheChainGo
   testing::FakeClock clock{absl::FromUnixSeconds(1800000000)};
   AuditLog log(kv, clock);
   SV_ASSERT_OK(log.Load());
-  std::thread first([&] { SV_EXPECT_OK(log.Append(Query("first"))); });
-  ASSERT_TRUE(kv.first_write_started.WaitForNotificationWithTimeout(absl::Seconds(20)));
-  constexpr int kLater = 3;
-  std::vector<std::thread> later;
-  for (int i = 0; i < kLater; ++i) {
-    later.emplace_back([&] {
-      EXPECT_THAT(log.Append(Query("refused")),
-                  testing::StatusIs(absl::StatusCode::kUnavailable, HasSubstr("disk full")));
-    });
-  }
-  const bool queued = Eventually([&] { return log.waiting() == kLater; });
-  kv.release.Notify();
-  first.join();
-  for (auto& t : later) t.join();
-  ASSERT_TRUE(queued);
+  ASSERT_TRUE(AppendBehindAHeldWrite(log, kv, 3, [&](int) {
+    EXPECT_THAT(log.Append(Query("refused")),
+                testing::StatusIs(absl::StatusCode::kUnavailable, HasSubstr("disk full")));
+  }));
   EXPECT_EQ(kv.writes.load(), 2);
   SV_ASSERT_OK(log.Append(Query("after")));
   auto records = log.List(AuditFilter{});
