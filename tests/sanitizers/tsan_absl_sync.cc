@@ -19,11 +19,9 @@
 #include <dlfcn.h>
 #include <sanitizer/tsan_interface.h>
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "absl/base/options.h"
 #include "absl/time/time.h"
+#include "tests/sanitizers/next_symbol.h"
 
 #define SPANVAULT_STR2(x) #x
 #define SPANVAULT_STR(x) SPANVAULT_STR2(x)
@@ -38,12 +36,7 @@ namespace {
 // Debian's definition of `symbol`, the next one after this binary's.
 template <typename Fn>
 Fn Real(const char* symbol) {
-  void* fn = dlsym(RTLD_NEXT, symbol);
-  if (fn == nullptr) {
-    std::fprintf(stderr, "tsan_absl_sync: %s not found\n", symbol);
-    std::abort();
-  }
-  return reinterpret_cast<Fn>(fn);
+  return reinterpret_cast<Fn>(NextSymbol(symbol));
 }
 
 // Between pre and post TSan ignores the thread's memory accesses, as in Abseil's own

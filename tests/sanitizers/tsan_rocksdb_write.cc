@@ -22,15 +22,12 @@
 // librocksdb binds here, DB::Put and DB::Delete's calls included. It goes on to Debian's
 // definition (dlsym RTLD_NEXT), called through a pointer to member: the Itanium ABI represents
 // one to a non-virtual function as {address, 0}.
-#include <dlfcn.h>
-
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 #include "rocksdb/options.h"
 #include "rocksdb/status.h"
 #include "rocksdb/write_batch.h"
+#include "tests/sanitizers/next_symbol.h"
 
 extern "C" {
 void AnnotateIgnoreReadsBegin(const char* file, int line);
@@ -52,16 +49,10 @@ namespace {
 using WriteFn = Status (DBImpl::*)(const WriteOptions&, WriteBatch*);
 
 WriteFn RealWrite() {
-  constexpr char kSymbol[] = "_ZN7rocksdb6DBImpl5WriteERKNS_12WriteOptionsEPNS_10WriteBatchE";
-  void* fn = dlsym(RTLD_NEXT, kSymbol);
-  if (fn == nullptr) {
-    std::fprintf(stderr, "tsan_rocksdb_write: %s not found\n", kSymbol);
-    std::abort();
-  }
   struct {
     void* address;
     long adjustment;
-  } itanium{fn, 0};
+  } itanium{NextSymbol("_ZN7rocksdb6DBImpl5WriteERKNS_12WriteOptionsEPNS_10WriteBatchE"), 0};
   static_assert(sizeof(itanium) == sizeof(WriteFn));
   WriteFn real;
   std::memcpy(&real, &itanium, sizeof(real));
